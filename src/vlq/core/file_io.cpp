@@ -1,0 +1,84 @@
+#include "vlq/core/file_io.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "vlq/core/error.hpp"
+
+namespace vlq {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail(path, "file not found");
+  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(path, "read error");
+  return contents;
+}
+
+namespace {
+std::filesystem::path temp_sibling(const std::filesystem::path& path) {
+  std::random_device rd;
+  return path.parent_path() /
+         ("." + path.filename().string() + ".tmp" + std::to_string(getpid()) + "_" +
+          std::to_string(rd()));
+}
+}  // namespace
+
+AtomicFileWriter::AtomicFileWriter(std::filesystem::path path) : path_(std::move(path)) {
+  if (path_.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path_.parent_path(), ec);
+    if (ec) fail(path_.parent_path(), "cannot create directory: " + ec.message());
+  }
+  temp_path_ = temp_sibling(path_);
+  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(path_, std::string("cannot create: ") + std::strerror(errno));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(temp_path_.c_str());
+  }
+}
+
+void AtomicFileWriter::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(path_, std::string("write failed: ") + std::strerror(errno));
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void AtomicFileWriter::commit() {
+  if (fd_ < 0) fail(path_, "already committed");
+  if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
+    fd_ = -1;
+    ::unlink(temp_path_.c_str());
+    fail(path_, std::string("write failed: ") + std::strerror(errno));
+  }
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    ::unlink(temp_path_.c_str());
+    fail(path_, std::string("cannot rename into place: ") + std::strerror(errno));
+  }
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view contents) {
+  AtomicFileWriter writer(path);
+  writer.write(contents);
+  writer.commit();
+}
+
+}  // namespace vlq

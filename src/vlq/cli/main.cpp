@@ -10,6 +10,11 @@ int main(int argc, char** argv) {
   CLI::App app{"vlq: calibration/eval data, C++ runtime, sensitivity and PTQ for Qwen2.5-VL"};
   app.require_subcommand(1);
   vlq::cli::register_data_command(app);
+  vlq::cli::register_eval_command(app);
+  vlq::cli::register_sensitivity_command(app);
+  vlq::cli::register_ptq_command(app);
+  vlq::cli::register_merge_command(app);
+  vlq::cli::register_demo_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

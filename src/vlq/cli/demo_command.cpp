@@ -1,0 +1,12 @@
+// `vlq demo` (registered; the implementation lands with its layer).
+#include "vlq/cli/commands.hpp"
+#include "vlq/core/error.hpp"
+
+namespace vlq::cli {
+
+void register_demo_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("demo", "(not available yet in this build)");
+  cmd->callback([] { vlq::fail("vlq demo: not available yet in this build"); });
+}
+
+}  // namespace vlq::cli

@@ -1,0 +1,12 @@
+// `vlq merge` (registered; the implementation lands with its layer).
+#include "vlq/cli/commands.hpp"
+#include "vlq/core/error.hpp"
+
+namespace vlq::cli {
+
+void register_merge_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("merge", "(not available yet in this build)");
+  cmd->callback([] { vlq::fail("vlq merge: not available yet in this build"); });
+}
+
+}  // namespace vlq::cli

@@ -1,0 +1,12 @@
+// `vlq sensitivity` (registered; the implementation lands with its layer).
+#include "vlq/cli/commands.hpp"
+#include "vlq/core/error.hpp"
+
+namespace vlq::cli {
+
+void register_sensitivity_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("sensitivity", "(not available yet in this build)");
+  cmd->callback([] { vlq::fail("vlq sensitivity: not available yet in this build"); });
+}
+
+}  // namespace vlq::cli

@@ -1,0 +1,87 @@
+#pragma once
+// Qwen2_5_VLForConditionalGeneration in fp32 on the CPU: the language model (embeddings, 36
+// pre-norm decoder layers with GQA + M-RoPE + SwiGLU, final norm, lm_head) with image features
+// from the vision tower spliced in at <|image_pad|> positions (batch-major order, like HF's
+// masked_scatter). Weights stay memory-mapped in their stored dtype and are widened to fp32 one
+// layer at a time (peak ≈ one layer in fp32 + activations), unless cache_f32_weights is set.
+// Every Linear runs through the LinearInterceptor with its HF module name (legacy spelling).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "vlq/model/checkpoint.hpp"
+#include "vlq/model/config.hpp"
+#include "vlq/model/linear_hooks.hpp"
+
+namespace vlq::model {
+
+// Row-major views; nothing is copied. int64 like torch LongTensor.
+struct ModelInputs {
+  int64_t batch_size = 0;
+  int64_t seq_len = 0;
+  std::span<const int64_t> input_ids;       // [B, L]
+  std::span<const int64_t> attention_mask;  // [B, L] 1 = real, 0 = pad; empty = all real
+  // [3, B, L] M-RoPE ids (temporal, height, width). Empty: HF's text-only rule
+  // (p = cumsum(mask) − 1, p = 1 on pads, same on all axes). Required when images are present.
+  std::span<const int64_t> position_ids;
+  std::span<const float> pixel_values;      // [N, vision.patch_dim()] or empty
+  std::span<const int64_t> image_grid_thw;  // [n_images, 3] (t, h, w in patches)
+};
+
+struct LoadOptions {
+  bool cache_f32_weights = false;  // keep widened fp32 weights (faster repeat runs, ~4 B/param)
+  int threads = 0;                 // 0 = $VLQ_THREADS, else all cores (kernels::set_num_threads)
+};
+
+// What the loss needs, without materialising [B, L, V] logits.
+struct TokenLoss {
+  int64_t batch_size = 0;
+  int64_t seq_len = 0;
+  // [B, L]: at t, −log softmax(logits[b, t])[labels[b, t+1]] (double), 0 where not scored.
+  std::vector<double> nll;
+  // [B, L]: 1 where labels[b, t+1] != -100 (t < L−1).
+  std::vector<uint8_t> scored;
+};
+
+class Qwen25VL {
+ public:
+  // `dir` holds config.json and model.safetensors (or a sharded index). Validates every tensor
+  // shape against the config up front.
+  static Qwen25VL load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  Qwen25VL(Qwen25VL&&) noexcept;
+  Qwen25VL& operator=(Qwen25VL&&) noexcept;
+  ~Qwen25VL();
+
+  const ModelConfig& config() const;
+  const Checkpoint& checkpoint() const;
+
+  // Logits [B, L, vocab] (fp32).
+  std::vector<float> forward(const ModelInputs& inputs,
+                             LinearInterceptor* interceptor = nullptr) const;
+
+  // Per-position next-token NLL for labels [B, L] (shifted by one as HF ForCausalLMLoss).
+  // lm_head runs only on scored rows (the interceptor's lm_head calls see those rows only).
+  TokenLoss token_loss(const ModelInputs& inputs, std::span<const int64_t> labels,
+                       LinearInterceptor* interceptor = nullptr) const;
+
+  // Hidden states after the final RMSNorm, [B, L, hidden].
+  std::vector<float> final_hidden_states(const ModelInputs& inputs,
+                                         LinearInterceptor* interceptor = nullptr) const;
+
+  // Every quantizable op in execution order: vision tower ops (if the checkpoint has them), then
+  // language layers (q,k,v,o,gate,up,down per layer), then lm_head.
+  std::vector<LinearOp> linear_ops() const;
+
+ private:
+  struct Impl;
+  explicit Qwen25VL(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// HF 4.5x text-only position ids: [3, B, L] from attention_mask (empty = all ones).
+std::vector<int64_t> text_position_ids(int64_t batch_size, int64_t seq_len,
+                                       std::span<const int64_t> attention_mask);
+
+}  // namespace vlq::model

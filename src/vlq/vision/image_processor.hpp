@@ -21,6 +21,7 @@ struct ImageProcessorConfig {
   int64_t merge_size = 2;
   std::array<double, 3> image_mean{0.48145466, 0.4578275, 0.40821073};
   std::array<double, 3> image_std{0.26862954, 0.26130258, 0.27577711};
+  double rescale_factor = 1.0 / 255.0;
 
   // Reads preprocessor_config.json (keys as HF writes them; a "size" dict with
   // shortest_edge/longest_edge is honoured like HF). Bad file → vlq::Error naming it.
@@ -60,6 +61,8 @@ class ImageProcessor {
 
  private:
   ImageProcessorConfig config_;
+  // Per channel: normalised float for each uint8 level (exactly the slow processor's arithmetic).
+  std::array<std::array<float, 256>, 3> tables_{};
 };
 
 }  // namespace vlq::vision

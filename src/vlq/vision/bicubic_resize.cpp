@@ -1,0 +1,164 @@
+#include "vlq/vision/bicubic_resize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "vlq/core/error.hpp"
+
+namespace vlq::vision {
+namespace {
+
+// Pillow: PRECISION_BITS = 32 - 8 - 2 leaves headroom for 8-bit samples times weights that can
+// exceed 1 (negative lobes) without overflowing int32.
+constexpr int kPrecisionBits = 32 - 8 - 2;
+constexpr double kBicubicSupport = 2.0;
+
+// Keys' cubic convolution kernel with a = -0.5 (Pillow's bicubic_filter, same operation order).
+double bicubic_kernel(double x) {
+  constexpr double a = -0.5;
+  if (x < 0.0) x = -x;
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
+// For one axis: per output index, the first contributing input index, the count, and the
+// fixed-point weights (ksize slots per output index, unused slots zero).
+struct AxisCoefficients {
+  int ksize = 0;
+  std::vector<int> first;
+  std::vector<int> count;
+  std::vector<int32_t> weights;
+};
+
+AxisCoefficients precompute_coefficients(int in_size, int out_size) {
+  const double scale = static_cast<double>(in_size) / out_size;
+  const double filter_scale = std::max(scale, 1.0);
+  const double support = kBicubicSupport * filter_scale;
+  AxisCoefficients c;
+  c.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
+  c.first.resize(out_size);
+  c.count.resize(out_size);
+  c.weights.assign(static_cast<size_t>(out_size) * c.ksize, 0);
+  std::vector<double> w(c.ksize);
+  const double inverse_filter_scale = 1.0 / filter_scale;
+  for (int xx = 0; xx < out_size; ++xx) {
+    const double center = (xx + 0.5) * scale;
+    // Pillow truncates with an (int) cast; center - support + 0.5 can be negative, where the
+    // cast rounds toward zero before the clamp to 0, so the clamp makes the result identical.
+    int xmin = static_cast<int>(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    int xmax = static_cast<int>(center + support + 0.5);
+    if (xmax > in_size) xmax = in_size;
+    xmax -= xmin;
+    double total = 0.0;
+    for (int x = 0; x < xmax; ++x) {
+      w[x] = bicubic_kernel((x + xmin - center + 0.5) * inverse_filter_scale);
+      total += w[x];
+    }
+    int32_t* k = &c.weights[static_cast<size_t>(xx) * c.ksize];
+    for (int x = 0; x < xmax; ++x) {
+      const double normalised = total != 0.0 ? w[x] / total : w[x];
+      // Pillow's normalize_coeffs_8bpc: round half away from zero into 22-bit fixed point.
+      const double scaled = normalised * (1 << kPrecisionBits);
+      k[x] = static_cast<int32_t>(scaled < 0 ? -0.5 + scaled : 0.5 + scaled);
+    }
+    c.first[xx] = xmin;
+    c.count[xx] = xmax;
+  }
+  return c;
+}
+
+inline uint8_t clip8(int32_t accumulator) {
+  const int32_t v = accumulator >> kPrecisionBits;  // arithmetic shift, as in Pillow
+  return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+// Horizontal pass over source rows [row_begin, row_begin + rows).
+void resample_horizontal(const uint8_t* src, int src_width, int row_begin, int rows,
+                         const AxisCoefficients& c, int out_width, uint8_t* dst) {
+  constexpr int32_t kHalf = 1 << (kPrecisionBits - 1);
+  for (int y = 0; y < rows; ++y) {
+    const uint8_t* in_row = src + static_cast<size_t>(row_begin + y) * src_width * 3;
+    uint8_t* out = dst + static_cast<size_t>(y) * out_width * 3;
+    for (int xx = 0; xx < out_width; ++xx, out += 3) {
+      const int32_t* k = &c.weights[static_cast<size_t>(xx) * c.ksize];
+      const uint8_t* in = in_row + static_cast<size_t>(c.first[xx]) * 3;
+      int32_t s0 = kHalf, s1 = kHalf, s2 = kHalf;
+      for (int x = 0, n = c.count[xx]; x < n; ++x, in += 3) {
+        s0 += in[0] * k[x];
+        s1 += in[1] * k[x];
+        s2 += in[2] * k[x];
+      }
+      out[0] = clip8(s0);
+      out[1] = clip8(s1);
+      out[2] = clip8(s2);
+    }
+  }
+}
+
+// Vertical pass: each output row is a weighted sum of whole input rows, accumulated row by row
+// so the inner loop runs contiguously over width*3 samples (vectorisable, cache-friendly).
+void resample_vertical(const uint8_t* src, int width, const AxisCoefficients& c, int row_offset,
+                       int out_height, uint8_t* dst) {
+  constexpr int32_t kHalf = 1 << (kPrecisionBits - 1);
+  const size_t row_samples = static_cast<size_t>(width) * 3;
+  std::vector<int32_t> accumulator(row_samples);
+  for (int yy = 0; yy < out_height; ++yy) {
+    std::fill(accumulator.begin(), accumulator.end(), kHalf);
+    const int32_t* k = &c.weights[static_cast<size_t>(yy) * c.ksize];
+    const int first = c.first[yy] - row_offset;
+    for (int y = 0, n = c.count[yy]; y < n; ++y) {
+      const uint8_t* in = src + static_cast<size_t>(first + y) * row_samples;
+      const int32_t weight = k[y];
+      int32_t* acc = accumulator.data();
+      for (size_t i = 0; i < row_samples; ++i) acc[i] += in[i] * weight;
+    }
+    uint8_t* out = dst + static_cast<size_t>(yy) * row_samples;
+    for (size_t i = 0; i < row_samples; ++i) out[i] = clip8(accumulator[i]);
+  }
+}
+
+}  // namespace
+
+RgbImage resize_bicubic(const RgbImage& source, int64_t out_width, int64_t out_height) {
+  if (out_width <= 0 || out_height <= 0 || source.width <= 0 || source.height <= 0) {
+    fail("resize_bicubic: sizes must be positive");
+  }
+  if (out_width == source.width && out_height == source.height) return source;
+  const int in_w = static_cast<int>(source.width);
+  const int in_h = static_cast<int>(source.height);
+  const int out_w = static_cast<int>(out_width);
+  const int out_h = static_cast<int>(out_height);
+  const bool need_horizontal = out_w != in_w;
+  const bool need_vertical = out_h != in_h;
+  const AxisCoefficients horizontal = precompute_coefficients(in_w, out_w);
+  const AxisCoefficients vertical = precompute_coefficients(in_h, out_h);
+
+  RgbImage out;
+  out.width = out_w;
+  out.height = out_h;
+  out.pixels.resize(static_cast<size_t>(out_w) * out_h * 3);
+
+  if (!need_horizontal) {
+    resample_vertical(source.pixels.data(), in_w, vertical, 0, out_h, out.pixels.data());
+    return out;
+  }
+  // Only the source rows the vertical pass reads are resampled horizontally.
+  const int row_first = vertical.first[0];
+  const int row_last = vertical.first[out_h - 1] + vertical.count[out_h - 1];
+  if (!need_vertical) {
+    resample_horizontal(source.pixels.data(), in_w, 0, in_h, horizontal, out_w,
+                        out.pixels.data());
+    return out;
+  }
+  std::vector<uint8_t> temp(static_cast<size_t>(out_w) * (row_last - row_first) * 3);
+  resample_horizontal(source.pixels.data(), in_w, row_first, row_last - row_first, horizontal,
+                      out_w, temp.data());
+  resample_vertical(temp.data(), out_w, vertical, row_first, out_h, out.pixels.data());
+  return out;
+}
+
+}  // namespace vlq::vision

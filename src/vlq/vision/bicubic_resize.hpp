@@ -1,0 +1,16 @@
+#pragma once
+// Bicubic resampling bit-identical to Pillow's `Image.resize(size, Image.BICUBIC)` on an RGB
+// uint8 image (libImaging/Resample.c semantics: separable, horizontal pass first over only the
+// source rows the vertical pass needs, Keys cubic a = -0.5 widened by the downscale factor,
+// 22-bit fixed-point weights, uint8 intermediate). Hand-written: no Debian library reproduces
+// Pillow's exact integer arithmetic, and this is the preprocessing hot path.
+#include <cstdint>
+
+#include "vlq/vision/rgb_image.hpp"
+
+namespace vlq::vision {
+
+// Same size → a copy (Pillow returns self.copy()). Sizes must be positive.
+RgbImage resize_bicubic(const RgbImage& source, int64_t out_width, int64_t out_height);
+
+}  // namespace vlq::vision

@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${VLQ_VENV:-$HOME/.cache/vlq/venv}"
 
 apt_packages=(build-essential cmake ninja-build pkg-config nlohmann-json3-dev libsqlite3-dev
-  libutf8proc-dev libjpeg62-turbo-dev libpng-dev libopenblas-dev libcli11-dev libgtest-dev
+  libutf8proc-dev libssl-dev libjpeg62-turbo-dev libpng-dev libopenblas-dev libcli11-dev libgtest-dev
   libgmock-dev libbenchmark-dev clang-format sqlite3)
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -12,7 +12,7 @@ venv="${VLQ_VENV:-$HOME/.cache/vlq/venv}"
 
 apt_packages=(build-essential cmake ninja-build pkg-config nlohmann-json3-dev libsqlite3-dev
   libutf8proc-dev libssl-dev libjpeg62-turbo-dev libpng-dev libopenblas-dev libcli11-dev libgtest-dev
-  libgmock-dev libbenchmark-dev clang-format sqlite3)
+  libgmock-dev libbenchmark-dev clang-format sqlite3 ccache)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -86,15 +86,4 @@ VisionRotaryTable vision_rotary_table(std::span<const float> angles, int64_t hea
   return table;
 }
 
-void apply_vision_rope(std::span<float> x, std::span<const float> cos, std::span<const float> sin) {
-  const size_t half = x.size() / 2;
-  for (size_t i = 0; i < half; ++i) {
-    const float a = x[i];
-    const float b = x[half + i];
-    // rotate_half(x)[i] = -x[half+i], rotate_half(x)[half+i] = x[i]
-    x[i] = a * cos[i] - b * sin[i];
-    x[half + i] = b * cos[half + i] + a * sin[half + i];
-  }
-}
-
 }  // namespace vlq::model

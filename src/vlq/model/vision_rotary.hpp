@@ -2,7 +2,7 @@
 // 2-D rotary position embedding of the Qwen2.5-VL vision tower (Qwen2_5_VisionRotaryEmbedding +
 // rot_pos_emb + apply_rotary_pos_emb_vision in transformers): each patch gets angles
 // (y·inv_freq, x·inv_freq) from its patch-grid coordinates, the table is duplicated to head_dim
-// (emb = cat(rot, rot)) and q/k rotate with rotate_half over the whole head.
+// (emb = cat(rot, rot)); q/k then rotate with kernels::apply_rope (rotate_half over the head).
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -30,9 +30,5 @@ struct VisionRotaryTable {
 };
 VisionRotaryTable vision_rotary_table(std::span<const float> angles, int64_t head_dim,
                                       std::span<const int64_t> window_index, int64_t merge_unit);
-
-// In place on one head vector x[head_dim]: x·cos + rotate_half(x)·sin, rotate_half(x) =
-// cat(-x[half:], x[:half]).
-void apply_vision_rope(std::span<float> x, std::span<const float> cos, std::span<const float> sin);
 
 }  // namespace vlq::model

@@ -8,6 +8,7 @@ void bind_vision(nb::module_& m);
 void bind_data(nb::module_& m);
 void bind_model(nb::module_& m);
 void bind_quant(nb::module_& m);
+void bind_vision_tower(nb::module_& m);
 
 NB_MODULE(_core, m) {
   m.doc() = "vlq C++ core";
@@ -16,4 +17,5 @@ NB_MODULE(_core, m) {
   bind_data(m);
   bind_model(m);
   bind_quant(m);
+  bind_vision_tower(m);
 }

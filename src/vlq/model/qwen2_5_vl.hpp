@@ -28,6 +28,9 @@ struct ModelInputs {
   std::span<const int64_t> position_ids;
   std::span<const float> pixel_values;      // [N, vision.patch_dim()] or empty
   std::span<const int64_t> image_grid_thw;  // [n_images, 3] (t, h, w in patches)
+  // Alternative to pixel_values: vision-tower output computed elsewhere, [n_image_tokens, hidden]
+  // (e.g. HF's `model.visual` output in parity tests). Spliced the same way.
+  std::span<const float> image_features;
 };
 
 struct LoadOptions {

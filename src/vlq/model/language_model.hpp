@@ -1,0 +1,58 @@
+#pragma once
+// The Qwen2.5-VL text decoder over a Checkpoint: token embedding, pre-norm decoder layers
+// (GQA attention with q/k/v bias and M-RoPE, SwiGLU MLP), final RMSNorm and lm_head (tied to the
+// embedding when the config says so). Layer weights are widened to fp32 when the layer runs and
+// dropped afterwards, unless caching is on.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vlq/model/checkpoint.hpp"
+#include "vlq/model/config.hpp"
+#include "vlq/model/linear_hooks.hpp"
+
+namespace vlq::model {
+
+class LanguageModel {
+ public:
+  // Validates every tensor's presence and shape against `config` (errors name the tensor).
+  LanguageModel(const Checkpoint& checkpoint, const TextConfig& config, bool cache_f32_weights);
+  LanguageModel(LanguageModel&&) noexcept;
+  ~LanguageModel();
+
+  // Rows of the embedding table for `ids` → out [ids.size(), hidden]. Ids outside the vocabulary
+  // → vlq::Error naming the id.
+  void embed(std::span<const int64_t> ids, std::span<float> out) const;
+
+  // In place: hidden [B·L, hidden] → final-normed hidden states. position_ids [3, B·L],
+  // attention_mask [B·L] (0/1 per row; also the padding flags passed to the interceptor).
+  void decode(std::span<float> hidden, int64_t batch_size, int64_t seq_len,
+              std::span<const int64_t> position_ids, std::span<const uint8_t> row_is_real,
+              LinearInterceptor* interceptor) const;
+
+  // logits [rows, vocab] = hidden [rows, hidden] · lm_headᵀ. `hidden` may be modified by the
+  // interceptor.
+  void lm_head(std::span<float> hidden, int64_t rows, std::span<const uint8_t> row_is_real,
+               std::span<float> logits, LinearInterceptor* interceptor) const;
+
+  // q,k,v,o,gate,up,down per layer, then lm_head.
+  std::vector<LinearOp> linear_ops() const;
+  const TextConfig& config() const { return config_; }
+
+ private:
+  struct LayerWeights;
+  void load_layer(int64_t layer, LayerWeights& w) const;
+  void read_weight(const std::string& name, std::vector<float>& out) const;
+  const LayerWeights& layer_weights(int64_t layer, LayerWeights& scratch) const;
+
+  const Checkpoint* checkpoint_;
+  TextConfig config_;
+  std::string lm_head_name_;  // "lm_head.weight" or the tied embedding
+  std::vector<LinearOp> ops_;
+  std::vector<std::unique_ptr<LayerWeights>> cache_;  // per layer when caching, else empty
+  std::unique_ptr<std::vector<float>> cached_lm_head_;
+};
+
+}  // namespace vlq::model

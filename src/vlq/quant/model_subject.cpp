@@ -1,0 +1,79 @@
+#include "vlq/quant/model_subject.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "vlq/core/error.hpp"
+#include "vlq/core/progress.hpp"
+
+namespace vlq::quant {
+
+namespace {
+
+model::ModelInputs inputs_of(const data::Batch& b) {
+  model::ModelInputs in;
+  in.batch_size = b.batch_size;
+  in.seq_len = b.seq_len;
+  in.input_ids = b.input_ids;
+  in.attention_mask = b.attention_mask;
+  in.position_ids = b.position_ids;
+  in.pixel_values = b.pixel_values;
+  in.image_grid_thw = b.image_grid_thw;
+  return in;
+}
+
+}  // namespace
+
+ModelSubject::ModelSubject(const model::Qwen25VL& model, std::vector<data::Batch> calib,
+                           std::vector<data::Batch> eval, bool show_progress)
+    : model_(model), calib_(std::move(calib)), eval_(std::move(eval)), progress_(show_progress) {
+  if (calib_.empty()) fail("calibration set: no batches");
+  if (eval_.empty()) fail("eval set: no batches");
+}
+
+std::vector<model::LinearOp> ModelSubject::ops() const { return model_.linear_ops(); }
+
+void ModelSubject::calibrate(model::LinearInterceptor& interceptor) {
+  // token_loss runs every op, lm_head included (on scored rows only), in one pass.
+  Progress progress("calibration batches", static_cast<int64_t>(calib_.size()), progress_);
+  for (const auto& b : calib_) {
+    model_.token_loss(inputs_of(b), b.labels, &interceptor);
+    progress.advance();
+  }
+  progress.finish();
+}
+
+double ModelSubject::evaluate(model::LinearInterceptor* interceptor) {
+  double nll = 0.0;
+  int64_t tokens = 0;
+  for (const auto& b : eval_) {
+    model::TokenLoss loss = model_.token_loss(inputs_of(b), b.labels, interceptor);
+    for (size_t i = 0; i < loss.nll.size(); ++i)
+      if (loss.scored[i]) {
+        nll += loss.nll[i];
+        ++tokens;
+      }
+  }
+  if (tokens == 0) fail("eval set: no scored tokens (every label is -100)");
+  return -nll / static_cast<double>(tokens);
+}
+
+Logits ModelSubject::output_logits(model::LinearInterceptor* interceptor, int batches) {
+  Logits out;
+  const int n = std::min<int>(batches, static_cast<int>(calib_.size()));
+  for (int i = 0; i < n; ++i) {
+    const data::Batch& b = calib_[i];
+    std::vector<float> logits = model_.forward(inputs_of(b), interceptor);
+    const int64_t positions = b.batch_size * b.seq_len;
+    const int64_t vocab = static_cast<int64_t>(logits.size()) / std::max<int64_t>(positions, 1);
+    out.vocab = vocab;
+    for (int64_t p = 0; p < positions; ++p) {
+      if (!b.attention_mask.empty() && b.attention_mask[p] == 0) continue;
+      out.values.insert(out.values.end(), logits.begin() + p * vocab, logits.begin() + (p + 1) * vocab);
+      ++out.rows;
+    }
+  }
+  return out;
+}
+
+}  // namespace vlq::quant

@@ -146,14 +146,24 @@ RgbImage resize_bicubic(const RgbImage& source, int64_t out_width, int64_t out_h
     resample_vertical(source.pixels.data(), in_w, vertical, 0, out_h, out.pixels.data());
     return out;
   }
-  // Only the source rows the vertical pass reads are resampled horizontally.
-  const int row_first = vertical.first[0];
-  const int row_last = vertical.first[out_h - 1] + vertical.count[out_h - 1];
   if (!need_vertical) {
     resample_horizontal(source.pixels.data(), in_w, 0, in_h, horizontal, out_w,
                         out.pixels.data());
     return out;
   }
+  // Pillow 13 (the installed oracle) picks the pass order: vertical first when the height
+  // shrinks by more than twice as many pixels as the width does, else horizontal first. The
+  // uint8 intermediate makes the order visible in the output, so it must match.
+  const bool vertical_first = (in_h - out_h) > 0 && (in_h - out_h) > (in_w - out_w) * 2;
+  if (vertical_first) {
+    std::vector<uint8_t> temp(static_cast<size_t>(in_w) * out_h * 3);
+    resample_vertical(source.pixels.data(), in_w, vertical, 0, out_h, temp.data());
+    resample_horizontal(temp.data(), in_w, 0, out_h, horizontal, out_w, out.pixels.data());
+    return out;
+  }
+  // Horizontal first, over only the source rows the vertical pass reads.
+  const int row_first = vertical.first[0];
+  const int row_last = vertical.first[out_h - 1] + vertical.count[out_h - 1];
   std::vector<uint8_t> temp(static_cast<size_t>(out_w) * (row_last - row_first) * 3);
   resample_horizontal(source.pixels.data(), in_w, row_first, row_last - row_first, horizontal,
                       out_w, temp.data());

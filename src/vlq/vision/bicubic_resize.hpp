@@ -1,7 +1,8 @@
 #pragma once
 // Bicubic resampling bit-identical to Pillow's `Image.resize(size, Image.BICUBIC)` on an RGB
-// uint8 image (libImaging/Resample.c semantics: separable, horizontal pass first over only the
-// source rows the vertical pass needs, Keys cubic a = -0.5 widened by the downscale factor,
+// uint8 image (libImaging/Resample.c semantics of Pillow 13.0: separable, vertical pass first when
+// the height loses more than twice as many pixels as the width, else horizontal first over only
+// the source rows the vertical pass needs, Keys cubic a = -0.5 widened by the downscale factor,
 // 22-bit fixed-point weights, uint8 intermediate). Hand-written: no Debian library reproduces
 // Pillow's exact integer arithmetic, and this is the preprocessing hot path.
 #include <cstdint>

@@ -54,8 +54,8 @@ Json config_to_json(const DataConfig& c) {
                  {"max_seq_len", c.prompt.max_seq_len},
                  {"with_images", c.prompt.with_images}};
   if (c.prompt.with_images) {
-    prompt["min_pixels"] = c.prompt.image_bounds.min_pixels;
-    prompt["max_pixels"] = c.prompt.image_bounds.max_pixels;
+    prompt["min_pixels"] = c.prompt.min_pixels ? Json(*c.prompt.min_pixels) : Json("preprocessor_config");
+    prompt["max_pixels"] = c.prompt.max_pixels ? Json(*c.prompt.max_pixels) : Json("preprocessor_config");
   }
   return {{"model_dir", c.model_dir.string()},
           {"source", source_to_json(c.source)},

@@ -30,6 +30,11 @@ ExampleBuilder::ExampleBuilder(const text::Tokenizer& tokenizer,
   auto pad = tokenizer_.token_to_id("<|image_pad|>");
   if (!pad) fail("tokenizer: no <|image_pad|> token (not a Qwen2-VL tokenizer)");
   image_pad_id_ = *pad;
+  if (images_ != nullptr) {
+    image_bounds_ = images_->config().bounds;
+    if (config_.min_pixels) image_bounds_.min_pixels = *config_.min_pixels;
+    if (config_.max_pixels) image_bounds_.max_pixels = *config_.max_pixels;
+  }
 }
 
 void ExampleBuilder::append_tokens(std::string_view text, std::vector<int32_t>& ids,
@@ -51,7 +56,7 @@ Example ExampleBuilder::build(const Sample& sample, int64_t sample_index) const 
   vision::ProcessedImage image;
   const bool with_image = config_.with_images;
   if (with_image) {
-    image = images_->process_file(sample.image_path, &config_.image_bounds);
+    image = images_->process_file(sample.image_path, &image_bounds_);
     example.has_image = true;
     example.grid_thw = image.grid_thw;
   }

@@ -12,6 +12,7 @@
 // expanded to t*h*w/merge² ids as the HF processor does. Labels never score image pads.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,7 +37,9 @@ struct PromptConfig {
   std::string caption_prompt = "Describe this image.";
   int64_t max_seq_len = 256;  // <= 0: no truncation
   bool with_images = false;
-  vision::ResizeBounds image_bounds;  // per-call min/max pixels for the image processor
+  // Per-call overrides of the image processor's min/max pixels; unset = preprocessor_config.json.
+  std::optional<int64_t> min_pixels;
+  std::optional<int64_t> max_pixels;
 };
 
 class ExampleBuilder {
@@ -63,6 +66,7 @@ class ExampleBuilder {
   PromptConfig config_;
   const vision::ImageProcessor* images_;
   int32_t image_pad_id_;
+  vision::ResizeBounds image_bounds_;  // processor defaults with the config overrides applied
 };
 
 }  // namespace vlq::data

@@ -15,16 +15,20 @@
 namespace vlq::text {
 namespace {
 
+// Single-character tokens are at most 2 UTF-8 bytes in the byte alphabet, so one pass over the
+// vocab with a cheap length filter finds all 256 without building another index.
 std::array<int32_t, 256> byte_token_ids(const std::vector<std::string>& vocab, const std::filesystem::path& dir) {
-  std::unordered_map<std::string_view, int32_t> index;
-  for (size_t id = 0; id < vocab.size(); ++id) index.emplace(vocab[id], static_cast<int32_t>(id));
-  std::array<int32_t, 256> ids{};
-  for (unsigned b = 0; b < 256; ++b) {
-    const std::string text = bytes_to_token_text(std::string(1, static_cast<char>(b)));
-    auto it = index.find(text);
-    if (it == index.end()) fail(dir, "vocab lacks the byte-level token for byte " + std::to_string(b));
-    ids[b] = it->second;
+  std::array<int32_t, 256> ids;
+  ids.fill(-1);
+  for (size_t id = 0; id < vocab.size(); ++id) {
+    const std::string& text = vocab[id];
+    if (text.empty() || text.size() > 2) continue;
+    auto bytes = token_text_to_bytes(text);
+    if (bytes && bytes->size() == 1 && ids[static_cast<unsigned char>((*bytes)[0])] < 0)
+      ids[static_cast<unsigned char>((*bytes)[0])] = static_cast<int32_t>(id);
   }
+  for (unsigned b = 0; b < 256; ++b)
+    if (ids[b] < 0) fail(dir, "vocab lacks the byte-level token for byte " + std::to_string(b));
   return ids;
 }
 
@@ -64,6 +68,7 @@ struct Tokenizer::Impl {
     known.assign(id_space, false);
     special.assign(id_space, false);
     token_text.resize(id_space);
+    to_id.reserve(files.vocab.size() + added.size());
     for (size_t id = 0; id < files.vocab.size(); ++id) {
       token_text[id] = files.vocab[id];
       set_decode_bytes(id, files.vocab[id]);

@@ -1,0 +1,79 @@
+"""Image preprocessing speed: vlq's C++ Qwen2-VL processor vs transformers' processors, side by side
+in one run, single thread. Each side does the full job per COCO image: read + decode the JPEG,
+convert to RGB, smart_resize, bicubic resize, rescale/normalise, patchify.
+
+    ~/.cache/vlq/venv/bin/python bench/bench_image_processor.py [--repeats 5]
+"""
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy/torch load their thread pools
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from transformers import Qwen2VLImageProcessor  # noqa: E402
+
+from vlq import _core  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("VLQ_DATA_ROOT") or REPO.parent / "shared" / "data")
+CKPT = DATA / "qwen2_5_vl_3b_instruct"
+
+
+def time_per_pass(run, paths, repeats):
+    """Median wall time of one pass over all images (after one warm-up pass)."""
+    run(paths)
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run(paths)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    paths = sorted((DATA / "coco2017_images").glob("*/*.jpg"))
+
+    slow = Qwen2VLImageProcessor.from_pretrained(CKPT)
+    ours = _core.ImageProcessor.from_directory(CKPT)
+
+    def run_slow(ps):
+        for p in ps:
+            with Image.open(p) as im:
+                slow(images=im, return_tensors="np")
+
+    def run_vlq(ps):
+        for p in ps:
+            ours.process_file(str(p))
+
+    results = {"vlq (C++)": time_per_pass(run_vlq, paths, args.repeats),
+               "HF slow (PIL/numpy)": time_per_pass(run_slow, paths, args.repeats)}
+    try:
+        from transformers import Qwen2VLImageProcessorFast
+        fast = Qwen2VLImageProcessorFast.from_pretrained(CKPT)
+
+        def run_fast(ps):
+            for p in ps:
+                with Image.open(p) as im:
+                    fast(images=im, return_tensors="pt")
+        results["HF fast (torchvision)"] = time_per_pass(run_fast, paths, args.repeats)
+    except Exception as e:  # torchvision is not installable next to torch 2.13 here
+        print(f"HF fast processor unavailable: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+
+    n = len(paths)
+    print(f"{n} COCO images, single thread, median of {args.repeats} passes")
+    base = results["vlq (C++)"]
+    for name, seconds in results.items():
+        print(f"  {name:24s} {seconds * 1e3 / n:8.2f} ms/image   ratio to vlq {seconds / base:6.2f}x")
+
+
+if __name__ == "__main__":
+    main()

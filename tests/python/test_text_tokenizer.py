@@ -121,6 +121,8 @@ def test_calibration_captions_through_chat_template(hf, mm_template, vlq_slow_fi
     texts = rendered_captions(hf, mm_template, captions)
     assert_same_ids(vlq_slow_files, hf, texts, "calib (vocab+merges)")
     assert_same_ids(vlq_tokenizer_json, hf, texts, "calib (tokenizer.json)")
+    # The word cache is shared between threads: parallel encoding must give the same ids.
+    assert vlq_slow_files.encode_batch(texts, num_threads=2) == vlq_slow_files.encode_batch(texts)
     # The raw captions too (no template).
     assert_same_ids(vlq_slow_files, hf, captions, "calib raw")
 

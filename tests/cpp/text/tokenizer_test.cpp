@@ -137,3 +137,44 @@ TEST(TokenizerErrors, VocabWithoutByteTokens) {
   const std::string e = error_of([&] { Tokenizer::from_directory(dir.path()); });
   EXPECT_NE(e.find("vocab lacks the byte-level token for byte 0"), std::string::npos) << e;
 }
+
+namespace {
+// A tokenizer.json in the shape transformers writes for Qwen2, over the tiny vocab.
+std::string tiny_tokenizer_json(const std::string& merges_json, const std::string& pattern) {
+  return R"({"added_tokens": [{"id": 300, "content": "<|end|>", "single_word": false, "lstrip": false,
+      "rstrip": false, "normalized": false, "special": true}],
+    "normalizer": {"type": "NFC"},
+    "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+      {"type": "Split", "pattern": {"Regex": ")" + pattern + R"("}, "behavior": "Isolated", "invert": false},
+      {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]},
+    "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": "",
+      "end_of_word_suffix": "", "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+      "vocab": )" + vocab_json({"ab", "bc", "abc", "aa", "aaaa"}) + R"(, "merges": )" + merges_json + "}}";
+}
+// The Qwen2 pattern, JSON-escaped.
+const std::string kPatternJson =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+)";
+}  // namespace
+
+TEST(TokenizerJson, BothMergeFormatsLoad) {
+  for (const std::string& merges : {std::string(R"(["b c", "a b"])"), std::string(R"([["b", "c"], ["a", "b"]])")}) {
+    TempDir dir("tj");
+    dir.write("tokenizer.json", tiny_tokenizer_json(merges, kPatternJson));
+    dir.write("tokenizer_config.json", R"({"eos_token": "<|end|>", "pad_token": null})");
+    const Tokenizer t = Tokenizer::from_directory(dir.path());
+    EXPECT_EQ(t.encode("abc<|end|>"), (Ids{97, 257, 300}));
+    EXPECT_EQ(t.eos_token_id(), 300);
+    EXPECT_EQ(error_of([&] { t.pad_token_id(); }), "tokenizer has no pad_token");
+  }
+}
+
+TEST(TokenizerJson, OtherPipelinesAreRejected) {
+  TempDir dir("tj_bad");
+  dir.write("tokenizer.json", tiny_tokenizer_json(R"(["a b"])", R"(\\w+)"));
+  dir.write("tokenizer_config.json", "{}");
+  EXPECT_EQ(error_of([&] { Tokenizer::from_directory(dir.path()); }),
+            (dir.path() / "tokenizer.json").string() + ": pre_tokenizer is not the Qwen2 Split(regex) + ByteLevel pipeline");
+  dir.write("tokenizer.json", tiny_tokenizer_json(R"(["a zz"])", kPatternJson));
+  EXPECT_EQ(error_of([&] { Tokenizer::from_directory(dir.path()); }),
+            (dir.path() / "tokenizer.json").string() + ": merge 0: merge token 'zz' is not in the vocab");
+}

@@ -4,13 +4,16 @@
 // chat_template.json + Qwen2TokenizerFast on the shared tokenizer files).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 
 #include "data_test_support.hpp"
 #include "vlq/data/collate.hpp"
 #include "vlq/data/data_pipeline.hpp"
 #include "vlq/data/loader_statistics.hpp"
+#include "vlq/text/sha256.hpp"
 
 namespace fs = std::filesystem;
 using namespace vlq::data;
@@ -177,4 +180,42 @@ TEST(Dataset, CorruptShardIsAOneLineError) {
   write_bytes(dir / "calib" / "shard-00000.bin", shard);
   EXPECT_EQ(error_of([&] { read_dataset(dir / "calib"); }),
             (dir / "calib" / "shard-00000.bin").string() + ": sha256 does not match the manifest");
+}
+
+namespace {
+// Replaces the calib shard with `bytes` and records its sha256 in the manifest, so the reader's
+// structural checks (not the checksum) must catch the damage.
+fs::path tamper_calib_shard(std::string_view name, const std::function<void(std::string&)>& edit) {
+  const fs::path dir = scratch_dir(name);
+  write_prepared(dir, prepare_data(small_config(ts::calib_dir() / "coco2017_captions_small.txt"), assets()));
+  std::string shard = slurp(dir / "calib" / "shard-00000.bin");
+  edit(shard);
+  write_bytes(dir / "calib" / "shard-00000.bin", shard);
+  vlq::Json manifest = vlq::read_json_file(dir / "calib" / "manifest.json");
+  manifest["shards"][0]["sha256"] = vlq::text::sha256_hex(shard);
+  write_bytes(dir / "calib" / "manifest.json", manifest.dump(2));
+  return dir / "calib";
+}
+}  // namespace
+
+TEST(Dataset, TruncatedShardIsRejectedWithoutReadingPastTheEnd) {
+  const fs::path dir = tamper_calib_shard("dataset_truncated", [](std::string& s) { s.resize(s.size() - 7); });
+  EXPECT_EQ(error_of([&] { read_dataset(dir); }), (dir / "shard-00000.bin").string() + ": shard is truncated");
+}
+
+TEST(Dataset, RecordPointingOutsideItsArraysIsRejected) {
+  const fs::path dir = tamper_calib_shard("dataset_bad_record", [](std::string& s) {
+    const uint64_t huge = uint64_t{1} << 40;
+    std::memcpy(s.data() + 40 + 8, &huge, sizeof huge);  // first record's token_count
+  });
+  EXPECT_EQ(error_of([&] { read_dataset(dir); }),
+            (dir / "shard-00000.bin").string() + ": shard record points outside its arrays");
+}
+
+TEST(Dataset, HugeCountsInTheHeaderAreRejected) {
+  const fs::path dir = tamper_calib_shard("dataset_huge_count", [](std::string& s) {
+    const uint64_t huge = ~uint64_t{0} / 2;
+    std::memcpy(s.data() + 8, &huge, sizeof huge);  // examples
+  });
+  EXPECT_EQ(error_of([&] { read_dataset(dir); }), (dir / "shard-00000.bin").string() + ": shard is truncated");
 }

@@ -6,7 +6,10 @@
 //   * gray+alpha / RGBA PNG → alpha dropped (PIL's convert("RGB") drops it; it does not
 //     composite onto white — transformers' convert_rgb only calls image.convert("RGB"));
 //   * 16-bit PNG → PIL's conversion (see image_decoder.cpp for the exact rule per colour type);
-//   * EXIF orientation is NOT applied (HF does not call exif_transpose).
+//   * EXIF orientation is NOT applied. transformers 4.57.6 applies exif_transpose only when it
+//     opens the file itself (a path/URL string goes through image_utils.load_image); a PIL image
+//     passed in — the usual `processor(images=Image.open(p))` — is used as stored. vlq matches
+//     the latter (tested with an orientation-6 JPEG).
 // Errors (corrupt, truncated, unsupported, > kMaxImagePixels) → vlq::Error "<file>: <what>".
 #include <cstddef>
 #include <cstdint>

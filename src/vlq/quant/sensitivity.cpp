@@ -157,8 +157,15 @@ std::vector<Json> run_sensitivity(QuantSubject& subject, QuantContext& context,
     for (auto x : options.methods) if (x == m) return true;
     return false;
   };
-  if (need(SensitivityMethod::kLoss) || need(SensitivityMethod::kFallback))
+  if (need(SensitivityMethod::kLoss) || need(SensitivityMethod::kFallback)) {
     baselines["eval_float"] = subject.evaluate(nullptr);
+    // The hooks themselves must not change anything: an all-float plan through the quantizing
+    // interceptor has to reproduce the float scalar exactly (checked by the tests).
+    QuantPlan none;
+    for (const auto& op : selected) none.set(op.name, kFloat);
+    QuantizingInterceptor q(context, none);
+    baselines["eval_no_op_quantized"] = subject.evaluate(&q);
+  }
   QuantPlan all_quant;
   for (const auto& op : selected) all_quant.set(op.name, options.scheme);
   if (need(SensitivityMethod::kFallback)) {

@@ -90,7 +90,7 @@ TEST(Sensitivity, ResumeAfterAKillLosesNoFinishedOp) {
   {
     ToySubject s(kDepth, kDim, kDamaged);
     QuantContext ctx = calibrated(s);
-    s.fail_after = 4;  // baseline + 3 ops, then "killed" during the 4th op
+    s.fail_after = 5;  // 2 baselines + 3 ops, then "killed" during the 4th op
     EXPECT_THROW(run_sensitivity(s, ctx, s.ops(), opt, out), std::runtime_error);
     EXPECT_EQ(read_jsonl(out / "loss.jsonl").size(), 3u);
   }
@@ -103,7 +103,7 @@ TEST(Sensitivity, ResumeAfterAKillLosesNoFinishedOp) {
   QuantContext ctx = calibrated(s);
   opt.resume = true;
   run_sensitivity(s, ctx, s.ops(), opt, out);
-  EXPECT_EQ(s.evaluations, 1 + kDepth - 3);  // baseline + only the ops not yet scored
+  EXPECT_EQ(s.evaluations, 2 + kDepth - 3);  // 2 baselines + only the ops not yet scored
   fs::path fresh = fresh_dir("resume_ref");
   ToySubject s2(kDepth, kDim, kDamaged);
   QuantContext ctx2 = calibrated(s2);

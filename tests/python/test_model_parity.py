@@ -149,3 +149,72 @@ def test_linear_ops_are_the_hf_linear_modules(tiny_root, variant):
     lm = {k: v for k, v in expected.items() if not k.startswith("visual.")}
     assert {k: v for k, v in got.items() if not k.startswith("visual.")} == lm
     assert len(ops) == len(got), "duplicate op names"
+
+
+def test_eval_scalar_matches_hf_over_uneven_batches(tiny_root):
+    """The eval scalar (Σ NLL / Σ predicted tokens over the whole set) equals the same sum taken
+    from HF logits with torch cross_entropy(reduction="sum"); two batches of different sizes
+    make it differ from a mean of batch means. Tolerance: relative 1e-6 (see module doc)."""
+    path = tiny_root / "tiny_b"
+    ours = _core.Model(str(path), threads=2)
+    hf = hf_model(path)
+    total_ours = total_hf = 0.0
+    count = 0
+    batch_means = []
+    for seed, lengths in [(11, [19, 4, 12]), (12, [6])]:
+        ids, mask = padded_batch(seed, lengths)
+        labels = np.where(mask == 1, ids, -100)
+        nll, scored = ours.token_nll(ids, labels, attention_mask=mask)
+        total_ours += nll[scored.astype(bool)].sum()
+        with torch.no_grad():
+            logits = hf(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits
+        target = torch.from_numpy(labels)[:, 1:].reshape(-1)
+        ce = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).double(), target,
+                                               ignore_index=-100, reduction="sum")
+        total_hf += float(ce)
+        n = int((target != -100).sum())
+        count += n
+        batch_means.append(float(ce) / n)
+        assert int(scored.sum()) == n
+    ours_scalar, hf_scalar = -total_ours / count, -total_hf / count
+    assert abs(ours_scalar - hf_scalar) <= 1e-6 * abs(hf_scalar), (ours_scalar, hf_scalar)
+    assert abs(-np.mean(batch_means) - hf_scalar) > 1e-4  # the batches really are uneven
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_image_text_logits_match_transformers(tiny_root, variant):
+    """Joint test with the vision tower: pixel_values through vlq's VisionTower, spliced at
+    <|image_pad|> in batch-major order, M-RoPE ids from HF's get_rope_index; vs the full HF
+    forward with pixel_values. Same 1e-4 tolerance on real positions."""
+    from PIL import Image
+    from transformers import Qwen2VLImageProcessor
+
+    path = tiny_root / variant
+    hf = hf_model(path)
+    ours = _core.Model(str(path), threads=2)
+    data_root = Path(os.environ.get("VLQ_DATA_ROOT", Path(__file__).resolve().parents[3] / "shared" / "data"))
+    images = sorted((data_root / "coco2017_images").rglob("*.jpg"))[:2]
+    proc = Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=112 * 140)
+    enc = proc(images=[Image.open(p).convert("RGB") for p in images], return_tensors="pt")
+    grid = enc["image_grid_thw"]
+    n_tokens = [int(g.prod()) // 4 for g in grid]
+    rows = []
+    for b, n in enumerate(n_tokens):  # row b holds image b, with some text around it
+        rows.append([151644, 872, 198, 151652] + [IMAGE_PAD] * n + [151653, 9707 + b, 1879, 151645])
+    L = max(len(r) for r in rows) + 2
+    ids = np.full((len(rows), L), PAD, dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = r
+        mask[b, :len(r)] = 1
+    tids, tmask = torch.from_numpy(ids), torch.from_numpy(mask)
+    with torch.no_grad():
+        pos, _ = hf.model.get_rope_index(tids, grid, None, tmask)
+        ref = hf(input_ids=tids, attention_mask=tmask, pixel_values=enc["pixel_values"],
+                 image_grid_thw=grid).logits.numpy()
+    got = ours.forward(ids, attention_mask=mask, position_ids=pos.numpy().astype(np.int64).copy(),
+                       pixel_values=enc["pixel_values"].numpy().astype(np.float32),
+                       image_grid_thw=grid.numpy().astype(np.int64))
+    real = mask.astype(bool)
+    diff = np.abs(got[real] - ref[real]).max()
+    assert diff <= LOGIT_ATOL, f"{variant}: max |Δlogits| = {diff:.3e}"

@@ -124,6 +124,20 @@ void bind_vision(nb::module_& m) {
            },
            "data"_a, "origin"_a = "<bytes>", "min_pixels"_a = nb::none(),
            "max_pixels"_a = nb::none())
+      .def("process_array",
+           [](const ImageProcessor& p, ImageArray rgb, std::optional<int64_t> min_pixels,
+              std::optional<int64_t> max_pixels) {
+             vlq::vision::ResizeBounds storage;
+             const auto* bounds = bounds_or_null(min_pixels, max_pixels, p, storage);
+             vlq::vision::RgbImage image;
+             image.height = static_cast<int64_t>(rgb.shape(0));
+             image.width = static_cast<int64_t>(rgb.shape(1));
+             image.pixels.assign(rgb.data(), rgb.data() + rgb.size());
+             return processed_to_python(p.process_rgb(image, "<array>", bounds),
+                                        p.config().patch_dim());
+           },
+           "rgb"_a, "min_pixels"_a = nb::none(), "max_pixels"_a = nb::none(),
+           "Process an already decoded uint8 RGB [H, W, 3] array.")
       .def("num_image_tokens", [](const ImageProcessor& p, int64_t t, int64_t h, int64_t w) {
              vlq::vision::ProcessedImage image;
              image.grid_thw = {t, h, w};

@@ -11,6 +11,8 @@ on padding (label_mode="all"), or -100 on everything but the caption and its <|i
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
@@ -20,7 +22,8 @@ from vlq.inc import QwenCalibConfig, build_qwen_calib_dataloader
 BATCH = 64
 
 
-def seed_chat_texts(captions: list[str]) -> list[str]:
+@functools.lru_cache(maxsize=1)
+def seed_chat_texts(captions: tuple[str, ...]) -> list[str]:
     tok, template = hf_tokenizer(), hf_chat_template()
     return [
         tok.apply_chat_template(
@@ -62,7 +65,7 @@ def vlq_loader(max_seq_len: int, label_mode: str = "all"):
 def assert_same_as_seed(max_seq_len: int) -> None:
     captions = read_captions()
     assert len(captions) == 4096
-    chat_texts = seed_chat_texts(captions)
+    chat_texts = seed_chat_texts(tuple(captions))
     loader = vlq_loader(max_seq_len)
     assert len(loader.dataset) == 4096
     n_batches = 0

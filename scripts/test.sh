@@ -20,6 +20,8 @@ done
 venv="${VLQ_VENV:-$HOME/.cache/vlq/venv}"
 export VLQ_DATA_ROOT="${VLQ_DATA_ROOT:-$(cd "$here/.." && pwd)/shared/data}"
 jobs="$(nproc)"
+# ccache keys on relative paths below the checkout, so clean clones (CI) reuse earlier objects.
+export CCACHE_BASEDIR="$here"
 
 echo "== C++ build (Release) + tests"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null

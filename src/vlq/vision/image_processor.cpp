@@ -142,25 +142,27 @@ ProcessedImage ImageProcessor::process_rgb(const RgbImage& image,
   out.original_height = image.height;
   out.grid_thw = {1, grid_h, grid_w};  // one frame, padded to temporal_patch_size copies
   const int64_t row_len = config_.patch_dim();
-  out.pixel_values.resize(static_cast<size_t>(grid_h * grid_w * row_len));
+  // Rows are assembled in a small buffer and appended in order: the output is never zero-filled
+  // first (it is the largest buffer of the pipeline, ~7 MB for a COCO image).
+  out.pixel_values.reserve(static_cast<size_t>(grid_h * grid_w * row_len));
+  std::vector<float> row(static_cast<size_t>(row_len));
 
   // HF reshapes to (t, T, C, gh/M, M, P, gw/M, M, P) and transposes to
-  // (t, gh/M, gw/M, M, M, C, T, P, P): rows walk merge blocks row-major and the 2×2 patches
+  // (t, gh/M, gw/M, M, M, C, T, P, P): rows walk merge blocks row-major and the M×M patches
   // inside each; a row holds channel-major, then frame, then the P×P patch pixels. All frames
   // are the same image, so frame 0 is computed and copied to the others.
   const int64_t frame_len = patch * patch;
   const uint8_t* pixels = resized.pixels.data();
   const int64_t stride = resized.width * 3;
-  float* row = out.pixel_values.data();
   for (int64_t bh = 0; bh < grid_h / merge; ++bh) {
     for (int64_t bw = 0; bw < grid_w / merge; ++bw) {
       for (int64_t mh = 0; mh < merge; ++mh) {
-        for (int64_t mw = 0; mw < merge; ++mw, row += row_len) {
+        for (int64_t mw = 0; mw < merge; ++mw) {
           const int64_t y0 = (bh * merge + mh) * patch;
           const int64_t x0 = (bw * merge + mw) * patch;
           for (int64_t c = 0; c < kChannels; ++c) {
             const std::array<float, 256>& table = tables_[c];
-            float* dst = row + c * temporal * frame_len;
+            float* dst = row.data() + c * temporal * frame_len;
             for (int64_t ph = 0; ph < patch; ++ph) {
               const uint8_t* src = pixels + (y0 + ph) * stride + x0 * 3 + c;
               for (int64_t pw = 0; pw < patch; ++pw) dst[ph * patch + pw] = table[src[pw * 3]];
@@ -169,6 +171,7 @@ ProcessedImage ImageProcessor::process_rgb(const RgbImage& image,
               std::memcpy(dst + t * frame_len, dst, sizeof(float) * frame_len);
             }
           }
+          out.pixel_values.insert(out.pixel_values.end(), row.begin(), row.end());
         }
       }
     }

@@ -35,12 +35,15 @@ std::span<const T> view(const A& a) {
   return {a.data(), a.size()};
 }
 
-// Hands a std::vector to numpy without a copy: the capsule owns it.
+// Hands a std::vector to numpy without a copy: the capsule owns it and its deleter is the one
+// place the heap object is released (nanobind's ownership hand-off needs a plain pointer).
 template <typename T>
 nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::vector<size_t> shape) {
-  auto* owned = new std::vector<T>(std::move(values));  // owned by the capsule below
-  nb::capsule deleter(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  return nb::ndarray<nb::numpy, T>(owned->data(), shape.size(), shape.data(), deleter);
+  auto owned = std::make_unique<std::vector<T>>(std::move(values));
+  T* data = owned->data();
+  nb::capsule deleter(owned.get(), [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  owned.release();
+  return nb::ndarray<nb::numpy, T>(data, shape.size(), shape.data(), deleter);
 }
 
 struct InputArrays {

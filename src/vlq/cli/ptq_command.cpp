@@ -42,8 +42,9 @@ void run(const Options& o) {
     so.progress = !o.common.quiet;
     auto dir = std::filesystem::path(o.out) / "sensitivity";
     quant::run_sensitivity(*setup.subject, *setup.context, setup.selected, so, dir);
-    for (const auto& r : read_json_file(dir / "sensitivity.json")["methods"].begin().value()["ranking"])
-      ranked.push_back(r.at("op"));
+    // Keep the parsed report alive: a range-for over a member of a temporary would dangle.
+    const Json report = read_json_file(dir / "sensitivity.json");
+    for (const auto& r : report.at("methods").begin().value().at("ranking")) ranked.push_back(r.at("op"));
   }
   std::vector<std::string> names;
   for (const auto& op : setup.selected) names.push_back(op.name);

@@ -84,7 +84,9 @@ def main():
                     fast(images=im, return_tensors="pt")
         results["HF fast (torchvision)"] = time_per_pass(run_fast, paths, args.repeats)
     except Exception as e:  # torchvision is not installable next to torch 2.13 here
-        print(f"HF fast processor unavailable: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+        import importlib.util
+        reason = "torchvision is not installed" if importlib.util.find_spec("torchvision") is None else repr(e)[:120]
+        print(f"HF fast processor (Qwen2VLImageProcessorFast) cannot run here: {reason}")
 
     n = len(paths)
     print(f"{n} COCO images, single thread, median of {args.repeats} passes")

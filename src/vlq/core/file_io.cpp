@@ -26,9 +26,14 @@ std::string read_file(const std::filesystem::path& path) {
 namespace {
 std::filesystem::path temp_sibling(const std::filesystem::path& path) {
   std::random_device rd;
-  return path.parent_path() /
-         ("." + path.filename().string() + ".tmp" + std::to_string(getpid()) + "_" +
-          std::to_string(rd()));
+  // Appending (rather than "." + string) sidesteps GCC 12's false -Wrestrict positive at -O3.
+  std::string name(".");
+  name += path.filename().string();
+  name += ".tmp";
+  name += std::to_string(getpid());
+  name += '_';
+  name += std::to_string(rd());
+  return path.parent_path() / name;
 }
 }  // namespace
 

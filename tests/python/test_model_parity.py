@@ -14,7 +14,6 @@ Tolerances and why:
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -36,18 +35,6 @@ LOGIT_ATOL = 1e-4
 LOSS_RTOL = 1e-6
 PAD = 151643
 IMAGE_PAD = 151655
-
-
-@pytest.fixture(scope="session")
-def tiny_root() -> Path:
-    # Same cache key as the other tiny-checkpoint tests: the builder's source hash.
-    digest = hashlib.sha256(Path(tiny_checkpoints.__file__).read_bytes()).hexdigest()[:12]
-    base = Path(os.environ.get("VLQ_TEST_CACHE", Path.home() / ".cache" / "vlq" / "test"))
-    root = base / f"tiny_checkpoints_{digest}"
-    root.mkdir(parents=True, exist_ok=True)
-    for v in VARIANTS:
-        tiny_checkpoints.make_checkpoint(v, root)
-    return root
 
 
 _HF_CACHE: dict = {}

@@ -13,7 +13,6 @@ layers). A wrong splice order, missing image or shifted image tokens gives O(1e-
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -36,18 +35,6 @@ IMAGES = DATA_ROOT / "coco2017_images"
 VARIANTS = ["tiny_a", "tiny_b", "tiny_c"]
 LOGIT_ATOL = 1e-4
 PAD, VISION_START, IMAGE_PAD, VISION_END = 151643, 151652, 151655, 151653
-
-
-@pytest.fixture(scope="session")
-def tiny_root() -> Path:
-    # Same cache key as the other tiny-checkpoint tests: the builder's source hash.
-    digest = hashlib.sha256(Path(tiny_checkpoints.__file__).read_bytes()).hexdigest()[:12]
-    base = Path(os.environ.get("VLQ_TEST_CACHE", Path.home() / ".cache" / "vlq" / "test"))
-    root = base / f"tiny_checkpoints_{digest}"
-    root.mkdir(parents=True, exist_ok=True)
-    for v in VARIANTS:
-        tiny_checkpoints.make_checkpoint(v, root)
-    return root
 
 
 @pytest.fixture(scope="session")

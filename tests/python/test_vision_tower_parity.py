@@ -16,7 +16,6 @@ differences; test_images_encode_independently_and_row_order_matters checks the s
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -38,18 +37,6 @@ ATOL = 1e-4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tiny_checkpoints  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def tiny_root() -> Path:
-    # Keyed by the builder's source so an edited recipe never reuses stale checkpoints.
-    digest = hashlib.sha256(Path(tiny_checkpoints.__file__).read_bytes()).hexdigest()[:12]
-    base = Path(os.environ.get("VLQ_TEST_CACHE", Path.home() / ".cache" / "vlq" / "test"))
-    root = base / f"tiny_checkpoints_{digest}"
-    root.mkdir(parents=True, exist_ok=True)
-    for v in VARIANTS:
-        tiny_checkpoints.make_checkpoint(v, root)
-    return root
 
 
 @pytest.fixture(scope="session")

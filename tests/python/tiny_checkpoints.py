@@ -102,3 +102,15 @@ if __name__ == "__main__":
     names = sys.argv[2:] or list(VARIANTS)
     for n in names:
         print(make_checkpoint(n, root))
+
+
+def cached_root() -> Path:
+    """Test cache for built checkpoints, keyed by this builder's source so an edited recipe
+    never reuses stale checkpoints ($VLQ_TEST_CACHE, default ~/.cache/vlq/test)."""
+    import hashlib
+
+    digest = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    base = Path(os.environ.get("VLQ_TEST_CACHE", Path.home() / ".cache" / "vlq" / "test"))
+    root = base / f"tiny_checkpoints_{digest}"
+    root.mkdir(parents=True, exist_ok=True)
+    return root

@@ -157,7 +157,9 @@ TEST(Tuner, MeetsTheCriterionWithFewEvaluations) {
   fs::path out = fresh_dir("tune");
   run_sensitivity(s, ctx, s.ops(), opt, out);
   std::vector<std::string> ranked;
-  for (const auto& r : read_json_file(out / "sensitivity.json")["methods"]["loss"]["ranking"]) ranked.push_back(r["op"]);
+  // Keep the parsed JSON alive: a range-for over a subobject of a temporary dangles (C++20).
+  const vlq::Json report = read_json_file(out / "sensitivity.json");
+  for (const auto& r : report["methods"]["loss"]["ranking"]) ranked.push_back(r["op"]);
   TuneOptions t;
   t.scheme = "w8a8";
   t.tolerance = 0.002;

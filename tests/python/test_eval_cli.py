@@ -25,7 +25,7 @@ torch = pytest.importorskip("torch")
 from vlq import _core  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_model_parity import hf_model, tiny_root  # noqa: E402,F401  (session fixture reused)
+from test_model_parity import hf_model  # noqa: E402  (tiny_root comes from conftest.py)
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_ROOT = Path(os.environ.get("VLQ_DATA_ROOT", REPO.parent / "shared" / "data"))

@@ -10,7 +10,7 @@ constexpr uint32_t kNoRank = UINT32_MAX;
 }  // namespace
 
 Bpe::Bpe(const std::array<int32_t, 256>& byte_ids, std::span<const Merge> merges)
-    : byte_ids_(byte_ids), merges_(merges.size()) {
+    : byte_ids_(byte_ids), merges_(merges.size()), cache_(kMaxCacheEntries) {
   for (size_t rank = 0; rank < merges.size(); ++rank)
     merges_.insert(merges[rank].left, merges[rank].right, {static_cast<uint32_t>(rank), merges[rank].result});
 }
@@ -20,18 +20,10 @@ void Bpe::encode_piece(std::string_view piece, std::vector<int32_t>& out) const 
     merge_uncached(piece, out);
     return;
   }
-  {
-    std::lock_guard lock(cache_mutex_);
-    if (auto it = cache_.find(piece); it != cache_.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
-    }
-  }
+  if (cache_.lookup(piece, out)) return;
   const size_t start = out.size();
   merge_uncached(piece, out);
-  std::lock_guard lock(cache_mutex_);
-  if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-  cache_.emplace(std::string(piece), std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(start), out.end()));
+  cache_.store(piece, std::span(out).subspan(start));
 }
 
 void Bpe::merge_uncached(std::string_view piece, std::vector<int32_t>& out) const {

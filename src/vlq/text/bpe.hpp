@@ -4,14 +4,13 @@
 // is the procedure of HF `tokenizers`' BPE model.
 #include <array>
 #include <cstdint>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "vlq/text/merge_table.hpp"
+#include "vlq/text/token_cache.hpp"
 
 namespace vlq::text {
 
@@ -41,15 +40,9 @@ class Bpe {
   std::array<int32_t, 256> byte_ids_;
   MergeTable merges_;
 
-  // Word cache: natural text repeats a small set of words, so most pieces skip BPE entirely.
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   static constexpr size_t kMaxCachedPieceBytes = 64;
   static constexpr size_t kMaxCacheEntries = 1 << 18;
-  mutable std::mutex cache_mutex_;
-  mutable std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> cache_;
+  TokenCache cache_;  // piece → ids
 };
 
 }  // namespace vlq::text

@@ -9,6 +9,7 @@
 #include "vlq/text/byte_level.hpp"
 #include "vlq/text/pretokenizer.hpp"
 #include "vlq/text/sha256.hpp"
+#include "vlq/text/token_cache.hpp"
 #include "vlq/text/tokenizer_files.hpp"
 #include "vlq/text/utf8.hpp"
 
@@ -100,14 +101,25 @@ struct Tokenizer::Impl {
     decode_bytes[id] = bytes ? std::move(*bytes) : text;
   }
 
+  // A plain segment is the text between two added tokens. Short ones are memoised whole: chat
+  // templates repeat the same segments ("system\nYou are a helpful assistant.", "assistant\n")
+  // in every prompt, and their ids do not depend on the neighbouring special tokens.
   void encode_plain(std::string_view segment, std::vector<TokenId>& out) const {
     if (segment.empty()) return;
-    const std::string normalized = nfc(segment);
+    const bool memoise = segment.size() <= kMaxMemoisedSegmentBytes;
+    if (memoise && segments.lookup(segment, out)) return;
+    const size_t start = out.size();
+    thread_local std::string normalized_storage;
+    const std::string_view normalized = nfc(segment, normalized_storage);
     thread_local std::vector<std::string_view> pieces;
     pieces.clear();
     split_qwen2_pieces(normalized, pieces);
     for (std::string_view piece : pieces) bpe.encode_piece(piece, out);
+    if (memoise) segments.store(segment, std::span(out).subspan(start));
   }
+
+  static constexpr size_t kMaxMemoisedSegmentBytes = 64;
+  TokenCache segments{1 << 16, /*admit_repeats_only=*/true};
 
   Bpe bpe;
   std::vector<AddedToken> added;

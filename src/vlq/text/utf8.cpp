@@ -1,5 +1,8 @@
 #include "vlq/text/utf8.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include <utf8proc.h>
 
 #include <cstdlib>
@@ -53,6 +56,14 @@ bool is_ascii(std::string_view s) {
 std::optional<size_t> find_invalid_utf8(std::string_view bytes) {
   size_t pos = 0;
   while (pos < bytes.size()) {
+    // Text is almost all ASCII: skip 8 bytes at a time while no byte has its high bit set.
+    while (pos + 8 <= bytes.size()) {
+      uint64_t word;
+      std::memcpy(&word, bytes.data() + pos, sizeof word);
+      if (word & 0x8080808080808080ull) break;
+      pos += 8;
+    }
+    if (pos >= bytes.size()) break;
     if (static_cast<unsigned char>(bytes[pos]) < 0x80) {
       ++pos;
       continue;
@@ -81,6 +92,12 @@ void append_utf8(char32_t cp, std::string& out) {
     out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
+}
+
+std::string_view nfc(std::string_view valid_utf8, std::string& storage) {
+  if (is_ascii(valid_utf8)) return valid_utf8;  // ASCII is always NFC: no copy
+  storage = nfc(valid_utf8);
+  return storage;
 }
 
 std::string nfc(std::string_view valid_utf8) {

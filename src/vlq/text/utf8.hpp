@@ -40,6 +40,9 @@ void append_utf8(char32_t cp, std::string& out);
 
 // Unicode NFC of valid UTF-8 (utf8proc). Returns the input unchanged when it is pure ASCII.
 std::string nfc(std::string_view valid_utf8);
+// The same, returning `valid_utf8` itself when it is already NFC-trivially (ASCII) and otherwise
+// a view of `storage`, which receives the normalized text.
+std::string_view nfc(std::string_view valid_utf8, std::string& storage);
 
 // Replaces each maximal ill-formed subsequence by U+FFFD (Unicode "best practice", the rule
 // used by both Python's errors="replace" and Rust's String::from_utf8_lossy).

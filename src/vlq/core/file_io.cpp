@@ -18,8 +18,19 @@ std::string read_file(const std::filesystem::path& path) {
   if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // One sized read (istreambuf_iterator copies byte by byte); keep reading past the size in
+  // case the file grew, so the result is always the whole file.
+  std::string contents;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) contents.resize(static_cast<size_t>(size));
+  in.read(contents.data(), static_cast<std::streamsize>(contents.size()));
+  contents.resize(static_cast<size_t>(in.gcount()));
   if (in.bad()) fail(path, "read error");
+  if (in) {
+    char buffer[1 << 14];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) contents.append(buffer, static_cast<size_t>(in.gcount()));
+    if (in.bad()) fail(path, "read error");
+  }
   return contents;
 }
 

@@ -66,8 +66,10 @@ SplitResult split_single_source(std::span<const Sample> samples, const SplitConf
   const size_t pool = samples.size() - std::min(holdout, samples.size());
   SplitResult result;
   take_calibration(result, pool, config.max_samples);
-  const OverlapIndex index(samples.first(pool));
-  take_eval(result, samples, pool, index, config.eval_samples);
+  if (pool < samples.size()) {  // the index costs a pass over the pool; skip it with no holdout
+    const OverlapIndex index(samples.first(pool));
+    take_eval(result, samples, pool, index, config.eval_samples);
+  }
   return result;
 }
 

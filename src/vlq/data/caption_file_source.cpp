@@ -16,7 +16,10 @@ SampleSet read_caption_file(const std::filesystem::path& path) {
   std::string_view rest = contents;
   int64_t line_number = 0;
   while (!rest.empty()) {
-    size_t end = rest.find_first_of("\r\n");
+    // A plain scan: find_first_of calls memchr on the delimiter set for every byte.
+    size_t end = 0;
+    while (end < rest.size() && rest[end] != '\n' && rest[end] != '\r') ++end;
+    if (end == rest.size()) end = std::string_view::npos;
     std::string_view line = rest.substr(0, end);
     if (end == std::string_view::npos) {
       rest = {};

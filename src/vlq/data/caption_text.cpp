@@ -38,26 +38,6 @@ bool is_continuation_byte(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 }  // namespace
 
-std::optional<size_t> find_invalid_utf8(std::string_view text) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    auto c = static_cast<unsigned char>(text[pos]);
-    if (c < 0x80) {  // ASCII fast path: captions are almost entirely ASCII
-      ++pos;
-      continue;
-    }
-    utf8proc_int32_t cp = -1;
-    auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + pos),
-                              static_cast<utf8proc_ssize_t>(text.size() - pos), &cp);
-    if (n <= 0 || !utf8proc_codepoint_valid(cp)) return pos;
-    // utf8proc accepts some overlong forms; the shortest encoding length must match.
-    size_t shortest = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (static_cast<size_t>(n) != shortest) return pos;
-    pos += static_cast<size_t>(n);
-  }
-  return std::nullopt;
-}
-
 std::string_view strip_whitespace(std::string_view text) {
   size_t begin = 0;
   while (begin < text.size()) {

@@ -1,17 +1,18 @@
 #pragma once
-// Text helpers every source shares: UTF-8 validation (via utf8proc, so every source rejects the
-// same byte sequences Python's strict UTF-8 decoder rejects), Python `str.strip()` semantics
+// Text helpers every source shares: UTF-8 validation, Python `str.strip()` semantics
 // (the seed strips each caption), and the normalisation used to detect calib/eval overlap.
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "vlq/text/utf8.hpp"
+
 namespace vlq::data {
 
-// Byte offset of the first invalid UTF-8 sequence (overlong forms, surrogates, truncated
-// sequences, code points above U+10FFFF), or nullopt when `text` is valid.
-std::optional<size_t> find_invalid_utf8(std::string_view text);
+// Sources validate with the tokenizer's strict UTF-8 check (overlong forms, surrogates,
+// truncated sequences and code points above U+10FFFF are rejected, as Python's decoder does).
+using text::find_invalid_utf8;
 
 // `text` without leading/trailing characters Python's str.isspace() accepts. `text` must be
 // valid UTF-8.

@@ -96,25 +96,29 @@ MropePositions compute_mrope_positions(int64_t batch_size, int64_t seq_len,
   std::vector<int64_t> axes[3];
   for (int64_t b = 0; b < batch_size; ++b) {
     const size_t row = static_cast<size_t>(b) * static_cast<size_t>(seq_len);
+    if (image_grid_thw.empty()) {
+      // HF's text-only branch: cumsum(mask) - 1 on the kept tokens on all three axes; padding
+      // holds 1, and the row maximum is taken over the padded row (so a padded row counts 1).
+      // Written directly: this runs for every text batch.
+      int64_t next = 0;
+      for (int64_t i = 0; i < seq_len; ++i) {
+        if (!attention_mask.empty() && attention_mask[row + i] != 1) continue;
+        for (int a = 0; a < 3; ++a) result.position_ids[a * plane + row + i] = next;
+        ++next;
+      }
+      const int64_t max_position = std::max<int64_t>(next < seq_len ? 1 : 0, next - 1);
+      result.rope_deltas[b] = max_position + 1 - seq_len;
+      continue;
+    }
     tokens.clear();
     for (auto& axis : axes) axis.clear();
     for (int64_t i = 0; i < seq_len; ++i) {
       if (attention_mask.empty() || attention_mask[row + i] == 1) tokens.push_back(input_ids[row + i]);
     }
-    if (image_grid_thw.empty()) {
-      // HF's text-only branch: cumsum(mask) - 1 on the kept tokens, which is what emitting a
-      // single text run gives; padding is 1. A fully padded row has max position 1 there.
-      for (size_t k = 0; k < tokens.size(); ++k) {
-        for (auto& axis : axes) axis.push_back(static_cast<int64_t>(k));
-      }
-    } else {
-      if (tokens.empty()) bad_input("row " + std::to_string(b) + " has no unmasked tokens");
-      row_positions(tokens, image_grid_thw, image_index, spatial_merge_size, ids, axes);
-    }
-    // HF's text-only branch takes the row maximum over the padded row (padding holds 1); the
-    // image branch takes it over the real tokens only.
-    const bool padded = tokens.size() < static_cast<size_t>(seq_len);
-    int64_t max_position = image_grid_thw.empty() && padded ? 1 : 0;
+    if (tokens.empty()) bad_input("row " + std::to_string(b) + " has no unmasked tokens");
+    row_positions(tokens, image_grid_thw, image_index, spatial_merge_size, ids, axes);
+    // The image branch takes the row maximum over the real tokens only.
+    int64_t max_position = 0;
     size_t k = 0;
     for (int64_t i = 0; i < seq_len; ++i) {
       if (!attention_mask.empty() && attention_mask[row + i] != 1) continue;

@@ -75,13 +75,15 @@ void per_image(benchmark::State& state, F&& body) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(c.paths.size()));
   // Seconds per image, printed with an SI prefix (e.g. "3.5m" = 3.5 ms).
-  state.counters["s/image"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * c.paths.size()),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["s/image"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * c.paths.size()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void ReadFile(benchmark::State& state) {
-  per_image(state, [](const Corpus& c, size_t i) { benchmark::DoNotOptimize(vlq::read_file(c.paths[i])); });
+  per_image(state, [](const Corpus& c, size_t i) {
+    benchmark::DoNotOptimize(vlq::read_file(c.paths[i]));
+  });
 }
 
 void DecodeJpeg(benchmark::State& state) {
@@ -95,8 +97,8 @@ void DecodeJpeg(benchmark::State& state) {
 void SmartResize(benchmark::State& state) {
   per_image(state, [](const Corpus& c, size_t i) {
     const auto& cfg = c.processor.config();
-    benchmark::DoNotOptimize(vlq::vision::smart_resize(
-        c.decoded[i].height, c.decoded[i].width, 28, cfg.bounds, c.paths[i]));
+    benchmark::DoNotOptimize(vlq::vision::smart_resize(c.decoded[i].height, c.decoded[i].width, 28,
+                                                       cfg.bounds, c.paths[i]));
   });
 }
 

@@ -7,11 +7,16 @@
 // Pillow's exact integer arithmetic, and this is the preprocessing hot path.
 #include <cstdint>
 
+#include "vlq/vision/resample_kernels.hpp"
 #include "vlq/vision/rgb_image.hpp"
 
 namespace vlq::vision {
 
 // Same size → a copy (Pillow returns self.copy()). Sizes must be positive.
 RgbImage resize_bicubic(const RgbImage& source, int64_t out_width, int64_t out_height);
+
+// Pillow's precompute_coeffs for the bicubic filter along one axis (in_size → out_size), with
+// the SIMD weight pairs packed.
+ResampleTaps bicubic_taps(int in_size, int out_size);
 
 }  // namespace vlq::vision

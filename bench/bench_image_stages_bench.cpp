@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,19 @@ void NormalisePatchify(benchmark::State& state) {
   });
 }
 
+// As the Python bindings run it: pixel_values into an uninitialised buffer (no zero-fill).
+void NormalisePatchifyInto(benchmark::State& state) {
+  per_image(state, [](const Corpus& c, size_t i) {
+    std::unique_ptr<float[]> values;
+    benchmark::DoNotOptimize(
+        c.processor.process_rgb_into(c.resized[i], c.paths[i], nullptr, [&](size_t count) {
+          values = std::make_unique_for_overwrite<float[]>(count);
+          return values.get();
+        }));
+    benchmark::DoNotOptimize(values.get());
+  });
+}
+
 void ProcessRgb(benchmark::State& state) {
   per_image(state, [](const Corpus& c, size_t i) {
     benchmark::DoNotOptimize(c.processor.process_rgb(c.decoded[i], c.paths[i]));
@@ -148,6 +162,7 @@ BENCHMARK(ResizeHorizontalOnly)->Unit(benchmark::kMillisecond);
 BENCHMARK(ResizeVerticalOnly)->Unit(benchmark::kMillisecond);
 BENCHMARK(ResizeBoth)->Unit(benchmark::kMillisecond);
 BENCHMARK(NormalisePatchify)->Unit(benchmark::kMillisecond);
+BENCHMARK(NormalisePatchifyInto)->Unit(benchmark::kMillisecond);
 BENCHMARK(ProcessRgb)->Unit(benchmark::kMillisecond);
 BENCHMARK(ProcessFile)->Unit(benchmark::kMillisecond);
 

@@ -1,7 +1,8 @@
 #include "vlq/vision/image_processor.hpp"
 
-#include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "vlq/core/error.hpp"
 #include "vlq/core/json.hpp"
@@ -38,7 +39,8 @@ std::array<double, 3> triple(const Json& j, const char* key, std::array<double, 
   return {v[0].get<double>(), v[1].get<double>(), v[2].get<double>()};
 }
 
-void require_flag(const Json& j, const char* key, bool expected, const std::filesystem::path& path) {
+void require_flag(const Json& j, const char* key, bool expected,
+                  const std::filesystem::path& path) {
   if (!j.contains(key)) return;
   if (!j.at(key).is_boolean() || j.at(key).get<bool>() != expected) {
     fail(path, std::string("\"") + key + "\" must be " + (expected ? "true" : "false") +
@@ -106,8 +108,8 @@ ImageProcessorConfig ImageProcessorConfig::from_directory(const std::filesystem:
 
 ImageProcessor::ImageProcessor(ImageProcessorConfig config) : config_(std::move(config)) {
   for (int64_t c = 0; c < kChannels; ++c) {
-    tables_[c] = normalisation_table(config_.rescale_factor, config_.image_mean[c],
-                                     config_.image_std[c]);
+    tables_[c] =
+        normalisation_table(config_.rescale_factor, config_.image_mean[c], config_.image_std[c]);
   }
 }
 
@@ -125,56 +127,34 @@ ProcessedImage ImageProcessor::process_bytes(std::span<const std::byte> encoded,
 ProcessedImage ImageProcessor::process_rgb(const RgbImage& image,
                                            const std::filesystem::path& origin,
                                            const ResizeBounds* override_bounds) const {
+  std::vector<float> values;
+  ProcessedImage out = process_rgb_into(image, origin, override_bounds, [&](size_t count) {
+    values.resize(count);
+    return values.data();
+  });
+  out.pixel_values = std::move(values);
+  return out;
+}
+
+ProcessedImage ImageProcessor::process_rgb_into(
+    const RgbImage& image, const std::filesystem::path& origin, const ResizeBounds* override_bounds,
+    const std::function<float*(size_t count)>& allocate) const {
   const ResizeBounds& bounds = override_bounds != nullptr ? *override_bounds : config_.bounds;
   if (bounds.min_pixels <= 0 || bounds.max_pixels <= 0) {
     fail(origin, "min_pixels and max_pixels must be positive");
   }
-  const int64_t patch = config_.patch_size;
-  const int64_t merge = config_.merge_size;
-  const int64_t temporal = config_.temporal_patch_size;
-  const ResizedSize target = smart_resize(image.height, image.width, patch * merge, bounds, origin);
-  const RgbImage resized = resize_bicubic(image, target.width, target.height);
-
-  const int64_t grid_h = target.height / patch;
-  const int64_t grid_w = target.width / patch;
+  const PatchGeometry geometry{config_.patch_size, config_.temporal_patch_size, config_.merge_size};
+  const ResizedSize target =
+      smart_resize(image.height, image.width, geometry.patch * geometry.merge, bounds, origin);
   ProcessedImage out;
   out.original_width = image.width;
   out.original_height = image.height;
-  out.grid_thw = {1, grid_h, grid_w};  // one frame, padded to temporal_patch_size copies
-  const int64_t row_len = config_.patch_dim();
-  // Rows are assembled in a small buffer and appended in order: the output is never zero-filled
-  // first (it is the largest buffer of the pipeline, ~7 MB for a COCO image).
-  out.pixel_values.reserve(static_cast<size_t>(grid_h * grid_w * row_len));
-  std::vector<float> row(static_cast<size_t>(row_len));
-
-  // HF reshapes to (t, T, C, gh/M, M, P, gw/M, M, P) and transposes to
-  // (t, gh/M, gw/M, M, M, C, T, P, P): rows walk merge blocks row-major and the M×M patches
-  // inside each; a row holds channel-major, then frame, then the P×P patch pixels. All frames
-  // are the same image, so frame 0 is computed and copied to the others.
-  const int64_t frame_len = patch * patch;
-  const uint8_t* pixels = resized.pixels.data();
-  const int64_t stride = resized.width * 3;
-  for (int64_t bh = 0; bh < grid_h / merge; ++bh) {
-    for (int64_t bw = 0; bw < grid_w / merge; ++bw) {
-      for (int64_t mh = 0; mh < merge; ++mh) {
-        for (int64_t mw = 0; mw < merge; ++mw) {
-          const int64_t y0 = (bh * merge + mh) * patch;
-          const int64_t x0 = (bw * merge + mw) * patch;
-          for (int64_t c = 0; c < kChannels; ++c) {
-            const std::array<float, 256>& table = tables_[c];
-            float* dst = row.data() + c * temporal * frame_len;
-            for (int64_t ph = 0; ph < patch; ++ph) {
-              const uint8_t* src = pixels + (y0 + ph) * stride + x0 * 3 + c;
-              for (int64_t pw = 0; pw < patch; ++pw) dst[ph * patch + pw] = table[src[pw * 3]];
-            }
-            for (int64_t t = 1; t < temporal; ++t) {
-              std::memcpy(dst + t * frame_len, dst, sizeof(float) * frame_len);
-            }
-          }
-          out.pixel_values.insert(out.pixel_values.end(), row.begin(), row.end());
-        }
-      }
-    }
+  out.grid_thw = {1, target.height / geometry.patch, target.width / geometry.patch};  // one frame
+  float* values = allocate(patch_values(target.height, target.width, geometry));
+  if (target.width == image.width && target.height == image.height) {
+    write_patches(image, geometry, tables_, values);  // no resize: skip Pillow's copy
+  } else {
+    write_patches(resize_bicubic(image, target.width, target.height), geometry, tables_, values);
   }
   return out;
 }

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <vector>
 
+#include "vlq/vision/patchify.hpp"
 #include "vlq/vision/rgb_image.hpp"
 #include "vlq/vision/smart_resize.hpp"
 
@@ -34,8 +36,8 @@ struct ImageProcessorConfig {
 };
 
 struct ProcessedImage {
-  std::vector<float> pixel_values;      // [grid_t*grid_h*grid_w, patch_dim()] row-major
-  std::array<int64_t, 3> grid_thw{};    // image_grid_thw row: (t, h, w) in patches
+  std::vector<float> pixel_values;    // [grid_t*grid_h*grid_w, patch_dim()] row-major
+  std::array<int64_t, 3> grid_thw{};  // image_grid_thw row: (t, h, w) in patches
   int64_t original_width = 0;
   int64_t original_height = 0;
 };
@@ -56,13 +58,20 @@ class ImageProcessor {
   ProcessedImage process_rgb(const RgbImage& image, const std::filesystem::path& origin,
                              const ResizeBounds* override_bounds = nullptr) const;
 
+  // process_rgb writing pixel_values into caller-owned memory: `allocate(count)` is called once
+  // and must return `count` writable floats (e.g. an uninitialised numpy buffer, which spares
+  // the zero-fill a std::vector needs). The returned pixel_values is left empty.
+  ProcessedImage process_rgb_into(const RgbImage& image, const std::filesystem::path& origin,
+                                  const ResizeBounds* override_bounds,
+                                  const std::function<float*(size_t count)>& allocate) const;
+
   // Image placeholder tokens the LLM sees for this image: t*h*w / merge_size².
   int64_t num_image_tokens(const ProcessedImage& image) const;
 
  private:
   ImageProcessorConfig config_;
   // Per channel: normalised float for each uint8 level (exactly the slow processor's arithmetic).
-  std::array<std::array<float, 256>, 3> tables_{};
+  NormalisationTables tables_{};
 };
 
 }  // namespace vlq::vision

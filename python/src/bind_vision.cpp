@@ -9,6 +9,7 @@
 #include <nanobind/stl/tuple.h>
 
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -32,11 +33,30 @@ nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_lis
   return nb::ndarray<nb::numpy, T>(owner->data(), shape, deleter);
 }
 
-nb::tuple processed_to_python(vlq::vision::ProcessedImage&& image, int64_t patch_dim) {
-  const auto rows = static_cast<size_t>(image.pixel_values.size() / patch_dim);
-  std::vector<int64_t> grid(image.grid_thw.begin(), image.grid_thw.end());
-  return nb::make_tuple(to_numpy(std::move(image.pixel_values), {rows, size_t(patch_dim)}),
-                        to_numpy(std::move(grid), {1, 3}));
+// Runs the processor with pixel_values written straight into an uninitialised buffer that numpy
+// then owns (no zero-fill, no copy) → (pixel_values [N, patch_dim], image_grid_thw [1, 3]).
+nb::tuple process_to_python(const vlq::vision::ImageProcessor& p,
+                            const vlq::vision::RgbImage& image,
+                            const std::filesystem::path& origin,
+                            const vlq::vision::ResizeBounds* bounds) {
+  std::unique_ptr<float[]> values;
+  size_t count = 0;
+  vlq::vision::ProcessedImage processed;
+  {
+    nb::gil_scoped_release release;
+    processed = p.process_rgb_into(image, origin, bounds, [&](size_t n) {
+      count = n;
+      values = std::make_unique_for_overwrite<float[]>(n);
+      return values.get();
+    });
+  }
+  const auto patch_dim = static_cast<size_t>(p.config().patch_dim());
+  float* data = values.release();  // owned by the capsule from here on
+  nb::capsule deleter(data, [](void* v) noexcept { delete[] static_cast<float*>(v); });
+  std::vector<int64_t> grid(processed.grid_thw.begin(), processed.grid_thw.end());
+  return nb::make_tuple(
+      nb::ndarray<nb::numpy, float>(data, {count / patch_dim, patch_dim}, deleter),
+      to_numpy(std::move(grid), {1, 3}));
 }
 
 const vlq::vision::ResizeBounds* bounds_or_null(std::optional<int64_t> min_pixels,
@@ -103,12 +123,12 @@ void bind_vision(nb::module_& m) {
               std::optional<int64_t> min_pixels, std::optional<int64_t> max_pixels) {
              vlq::vision::ResizeBounds storage;
              const auto* bounds = bounds_or_null(min_pixels, max_pixels, p, storage);
-             vlq::vision::ProcessedImage image;
+             vlq::vision::RgbImage image;
              {
                nb::gil_scoped_release release;
-               image = p.process_file(path, bounds);
+               image = vlq::vision::decode_image_file(path);
              }
-             return processed_to_python(std::move(image), p.config().patch_dim());
+             return process_to_python(p, image, path, bounds);
            },
            "path"_a, "min_pixels"_a = nb::none(), "max_pixels"_a = nb::none(),
            "→ (pixel_values float32 [N, 1176], image_grid_thw int64 [1, 3]).")
@@ -118,9 +138,9 @@ void bind_vision(nb::module_& m) {
              vlq::vision::ResizeBounds storage;
              const auto* bounds = bounds_or_null(min_pixels, max_pixels, p, storage);
              const auto* bytes = static_cast<const std::byte*>(static_cast<const void*>(data.c_str()));
-             return processed_to_python(
-                 p.process_bytes(std::span(bytes, data.size()), origin, bounds),
-                 p.config().patch_dim());
+             const vlq::vision::RgbImage image =
+                 vlq::vision::decode_image(std::span(bytes, data.size()), origin);
+             return process_to_python(p, image, origin, bounds);
            },
            "data"_a, "origin"_a = "<bytes>", "min_pixels"_a = nb::none(),
            "max_pixels"_a = nb::none())
@@ -133,8 +153,7 @@ void bind_vision(nb::module_& m) {
              image.height = static_cast<int64_t>(rgb.shape(0));
              image.width = static_cast<int64_t>(rgb.shape(1));
              image.pixels.assign(rgb.data(), rgb.data() + rgb.size());
-             return processed_to_python(p.process_rgb(image, "<array>", bounds),
-                                        p.config().patch_dim());
+             return process_to_python(p, image, "<array>", bounds);
            },
            "rgb"_a, "min_pixels"_a = nb::none(), "max_pixels"_a = nb::none(),
            "Process an already decoded uint8 RGB [H, W, 3] array.")

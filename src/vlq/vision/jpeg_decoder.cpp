@@ -55,8 +55,8 @@ struct HeaderInfo {
 // libjpeg state lives in the caller's frame: objects modified between setjmp and longjmp must
 // not be locals of the setjmp frame.
 bool run_libjpeg(const unsigned char* data, unsigned long size, std::vector<uint8_t>& raw,
-                 HeaderInfo& info, jpeg_decompress_struct& cinfo, ErrorManager& err,
-                 const char*& refusal) {
+                 std::vector<JSAMPROW>& rows, HeaderInfo& info, jpeg_decompress_struct& cinfo,
+                 ErrorManager& err, const char*& refusal) {
   cinfo.err = jpeg_std_error(&err.pub);
   err.pub.error_exit = on_error_exit;
   err.pub.emit_message = on_emit_message;
@@ -91,9 +91,13 @@ bool run_libjpeg(const unsigned char* data, unsigned long size, std::vector<uint
   jpeg_start_decompress(&cinfo);
   const size_t stride = size_t{cinfo.output_width} * cinfo.output_components;
   raw.resize(stride * cinfo.output_height);
+  rows.resize(cinfo.output_height);
+  for (JDIMENSION y = 0; y < cinfo.output_height; ++y) rows[y] = raw.data() + stride * y;
+  // All remaining rows are offered at once: libjpeg then hands out a whole row group per call
+  // (2 rows for 4:2:0) straight into the image instead of going through its one-row spare buffer.
   while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = raw.data() + stride * cinfo.output_scanline;
-    jpeg_read_scanlines(&cinfo, &row, 1);
+    jpeg_read_scanlines(&cinfo, rows.data() + cinfo.output_scanline,
+                        cinfo.output_height - cinfo.output_scanline);
     if (err.truncated) break;
   }
   if (!err.truncated) jpeg_finish_decompress(&cinfo);
@@ -120,13 +124,14 @@ uint8_t cmyk_channel_to_rgb(uint8_t stored_ink, uint8_t stored_black) {
 
 RgbImage decode_jpeg(std::span<const std::byte> encoded, const std::filesystem::path& origin) {
   std::vector<uint8_t> raw;
+  std::vector<JSAMPROW> rows;
   HeaderInfo info;
   jpeg_decompress_struct cinfo;
   ErrorManager err;
   const char* refusal = nullptr;
   const bool ok = run_libjpeg(reinterpret_cast<const unsigned char*>(encoded.data()),
-                              static_cast<unsigned long>(encoded.size()), raw, info, cinfo, err,
-                              refusal);
+                              static_cast<unsigned long>(encoded.size()), raw, rows, info, cinfo,
+                              err, refusal);
   if (refusal != nullptr) {
     fail(origin, std::string(refusal) + ": " + std::to_string(info.width) + "x" +
                      std::to_string(info.height) + " JPEG (" + std::to_string(info.components) +

@@ -3,7 +3,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace vlq::vision {
 namespace {
@@ -32,40 +34,23 @@ inline void horizontal_pixel_scalar(const uint8_t* row, const ResampleTaps& taps
   out[2] = clip8(s2);
 }
 
-// (Σhi << 15) + Σlo + ½: the int32 sum Pillow accumulates (see pack_weight_pairs).
+// (Σhi << 16) + Σlo + ½: the int32 sum Pillow accumulates (see pack_weight_pairs).
 __attribute__((target("avx2"))) inline __m256i recombine(__m256i hi, __m256i lo) {
-  return _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(hi, 15), lo),
+  return _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(hi, 16), lo),
                           _mm256_set1_epi32(kHalf));
 }
 
-// Shift and pack 4 × 8 int32 sums into 32 bytes. The saturating packs clamp exactly like clip8:
-// a negative value becomes 0 and one above 255 becomes 255 (int32 → int16 → uint8).
-__attribute__((target("avx2"))) inline __m256i shift_pack_32(__m256i a, __m256i b, __m256i c,
-                                                             __m256i d) {
-  const __m256i ab = _mm256_packs_epi32(_mm256_srai_epi32(a, kResamplePrecisionBits),
-                                        _mm256_srai_epi32(b, kResamplePrecisionBits));
-  const __m256i cd = _mm256_packs_epi32(_mm256_srai_epi32(c, kResamplePrecisionBits),
-                                        _mm256_srai_epi32(d, kResamplePrecisionBits));
-  // The packs work per 128-bit lane, leaving 4-byte groups in the order a0 b0 c0 d0 a1 b1 c1 d1
-  // (x0 = elements 0-3 of x, x1 = elements 4-7); restore a0 a1 b0 b1 c0 c1 d0 d1.
-  return _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd),
-                                     _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+// (hi << 16) + lo + ½, shifted down: hi_in_upper holds an int16 hi sum in the upper half of
+// each int32 lane, which is hi << 16 modulo 2^32.
+__attribute__((target("avx2"))) inline __m256i shifted_sum(__m256i hi_in_upper, __m256i lo) {
+  return _mm256_srai_epi32(
+      _mm256_add_epi32(_mm256_add_epi32(hi_in_upper, lo), _mm256_set1_epi32(kHalf)),
+      kResamplePrecisionBits);
 }
 
 // One int32 from memory into all four lanes (a single vpbroadcastd).
 __attribute__((target("avx2"))) inline __m128i broadcast(const int32_t* p) {
   return _mm_broadcastd_epi32(_mm_cvtsi32_si128(*p));
-}
-
-// Bytes of two rows interleaved and widened to int16: (a0, b0, a1, b1, …) for 8 columns each.
-struct InterleavedWords {
-  __m256i low;   // columns 0-7
-  __m256i high;  // columns 8-15
-};
-
-__attribute__((target("avx2"))) inline InterleavedWords interleave16(__m128i a, __m128i b) {
-  return {_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b)),
-          _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(a, b))};
 }
 
 // One output pixel of the horizontal pass in SIMD: `pairs` steps of two taps each. 8 bytes
@@ -87,9 +72,33 @@ __attribute__((target("avx2"))) inline __m128i horizontal_pixel_avx2(const uint8
     lo = _mm_add_epi32(lo, _mm_madd_epi16(v, broadcast(pairs + 1)));
   }
   const __m128i sum =
-      _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(hi, 15), lo), _mm_set1_epi32(kHalf));
+      _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(hi, 16), lo), _mm_set1_epi32(kHalf));
   const __m128i s = _mm_srai_epi32(sum, kResamplePrecisionBits);
   return _mm_packus_epi16(_mm_packs_epi32(s, s), s);  // bytes R, G, B, junk
+}
+
+// The same for the pixel at one column of two rows (same weights), one row per 128-bit lane:
+// half the instructions per pixel of the one-row version.
+template <int kPairs>
+__attribute__((target("avx2"))) inline __m256i horizontal_pixel_pair_avx2(const uint8_t* in0,
+                                                                          const uint8_t* in1,
+                                                                          const int32_t* pairs,
+                                                                          int runtime_pairs) {
+  const __m256i spread =
+      _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
+                       0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
+  const int steps = kPairs > 0 ? kPairs : runtime_pairs;
+  __m256i hi = _mm256_setzero_si256(), lo = hi;
+  for (int p = 0; p < steps; ++p, in0 += 6, in1 += 6, pairs += 2) {
+    const __m256i both = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in0))),
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in1)), 1);
+    const __m256i v = _mm256_shuffle_epi8(both, spread);
+    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(v, _mm256_set1_epi32(pairs[0])));
+    lo = _mm256_add_epi32(lo, _mm256_madd_epi16(v, _mm256_set1_epi32(pairs[1])));
+  }
+  const __m256i s = _mm256_srai_epi32(recombine(hi, lo), kResamplePrecisionBits);
+  return _mm256_packus_epi16(_mm256_packs_epi32(s, s), s);  // bytes 0-2 and 16-18: R, G, B
 }
 
 template <int kPairs>
@@ -108,9 +117,33 @@ __attribute__((target("avx2"))) void horizontal_rows_avx2(const uint8_t* src, in
   const auto read_end = [&](int xx) { return size_t{3} * first[xx] + size_t{6} * slots + 2; };
   size_t max_read_end = 0;
   for (int xx = 0; xx < out_width; ++xx) max_read_end = std::max(max_read_end, read_end(xx));
-  for (int r = 0; r < rows; ++r) {
+  const size_t out_row_bytes = static_cast<size_t>(out_width) * 3;
+  int r = 0;
+  // Two rows at a time while both rows' reads stay inside the buffer.
+  for (; r + 1 < rows && max_read_end <= static_cast<size_t>(rows - r - 1) * row_bytes; r += 2) {
+    const uint8_t* row0 = src + static_cast<size_t>(r) * row_bytes;
+    const uint8_t* row1 = row0 + row_bytes;
+    uint8_t* out0 = dst + static_cast<size_t>(r) * out_row_bytes;
+    uint8_t* out1 = out0 + out_row_bytes;
+    for (int xx = 0; xx < out_width; ++xx, out0 += 3, out1 += 3) {
+      const size_t offset = size_t{3} * first[xx];
+      const __m256i bytes = horizontal_pixel_pair_avx2<kPairs>(
+          row0 + offset, row1 + offset, pairs + size_t{2} * slots * xx, slots);
+      const __m128i second = _mm256_extracti128_si256(bytes, 1);
+      if (xx + 1 < out_width) {  // 4-byte stores; the next pixel overwrites the fourth byte
+        _mm_storeu_si32(out0, _mm256_castsi256_si128(bytes));
+        _mm_storeu_si32(out1, second);
+      } else {
+        const int32_t p0 = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes));
+        const int32_t p1 = _mm_cvtsi128_si32(second);
+        std::memcpy(out0, &p0, 3);
+        std::memcpy(out1, &p1, 3);
+      }
+    }
+  }
+  for (; r < rows; ++r) {
     const uint8_t* row = src + static_cast<size_t>(r) * row_bytes;
-    uint8_t* out = dst + static_cast<size_t>(r) * out_width * 3;
+    uint8_t* out = dst + static_cast<size_t>(r) * out_row_bytes;
     const size_t remaining = static_cast<size_t>(rows - r) * row_bytes;
     int xx = 0;
     if (max_read_end <= remaining) {
@@ -165,13 +198,21 @@ void horizontal_scalar(const uint8_t* src, int src_width, int rows, const Resamp
   }
 }
 
-// 32 bytes of a row at a time, two taps per step: the two input rows' bytes are interleaved as
-// int16 pairs and one pmaddwd per weight half adds both taps. Eight accumulators (hi and lo
-// halves of 4 × 8 columns) stay in registers over all taps; a scalar loop does the row's tail.
+// 32 bytes of a row at a time, two taps per step. The two input rows' bytes are interleaved
+// (a0 b0 a1 b1 …); the hi halves of the weights multiply them directly as int8 (pmaddubsw,
+// 16-bit sums that may wrap harmlessly), the lo halves after widening to int16 (pmaddwd, int32
+// sums). Six accumulators stay in registers over all taps; a scalar loop does the row's tail.
+// Lane bookkeeping: unpacklo/hi work per 128-bit lane, so P covers columns 0-7 | 16-23 and Q
+// 8-15 | 24-31, and their int32 quarters 0-3 | 16-19, 4-7 | 20-23, …; the final packs put the
+// columns back in order.
 __attribute__((target("avx2"))) void vertical_avx2(const uint8_t* src, size_t row_bytes,
                                                    const ResampleTaps& taps, int row_offset,
                                                    int out_rows, uint8_t* dst) {
-  const __m128i zero = _mm_setzero_si128();
+  if (!taps.hi_fits_int8) {
+    vertical_scalar(src, row_bytes, taps, row_offset, out_rows, dst);
+    return;
+  }
+  const __m256i zero = _mm256_setzero_si256();
   for (int yy = 0; yy < out_rows; ++yy) {
     const int32_t* k = &taps.weights[static_cast<size_t>(yy) * taps.ksize];
     const int32_t* pairs = &taps.pairs[static_cast<size_t>(yy) * taps.pair_slots * 2];
@@ -180,33 +221,34 @@ __attribute__((target("avx2"))) void vertical_avx2(const uint8_t* src, size_t ro
     uint8_t* out = dst + static_cast<size_t>(yy) * row_bytes;
     size_t i = 0;
     for (; i + 32 <= row_bytes; i += 32) {
-      __m256i h0 = _mm256_setzero_si256(), h1 = h0, h2 = h0, h3 = h0;
-      __m256i l0 = h0, l1 = h0, l2 = h0, l3 = h0;
+      __m256i hp = zero, hq = zero;                            // int16 hi sums
+      __m256i lp0 = zero, lp1 = zero, lq0 = zero, lq1 = zero;  // int32 lo sums
       const uint8_t* in = first + i;
       for (int y = 0; y < count; y += 2, in += 2 * row_bytes) {
-        const __m256i wh = _mm256_set1_epi32(pairs[y]);
+        const auto hi_pair = static_cast<uint32_t>(pairs[y]);
+        const __m256i wh =
+            _mm256_set1_epi16(static_cast<int16_t>((hi_pair & 0xFFu) | ((hi_pair >> 8) & 0xFF00u)));
         const __m256i wl = _mm256_set1_epi32(pairs[y + 1]);
-        const auto* a = reinterpret_cast<const __m128i*>(in);
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
         // An odd last tap pairs with zeros: its partner weight is zero, and the row after it
         // may be past the buffer.
-        const bool single = y + 1 == count;
-        const auto* b = reinterpret_cast<const __m128i*>(in + row_bytes);
-        const InterleavedWords c0 =
-            interleave16(_mm_loadu_si128(a), single ? zero : _mm_loadu_si128(b));
-        const InterleavedWords c1 =
-            interleave16(_mm_loadu_si128(a + 1), single ? zero : _mm_loadu_si128(b + 1));
-        h0 = _mm256_add_epi32(h0, _mm256_madd_epi16(c0.low, wh));
-        l0 = _mm256_add_epi32(l0, _mm256_madd_epi16(c0.low, wl));
-        h1 = _mm256_add_epi32(h1, _mm256_madd_epi16(c0.high, wh));
-        l1 = _mm256_add_epi32(l1, _mm256_madd_epi16(c0.high, wl));
-        h2 = _mm256_add_epi32(h2, _mm256_madd_epi16(c1.low, wh));
-        l2 = _mm256_add_epi32(l2, _mm256_madd_epi16(c1.low, wl));
-        h3 = _mm256_add_epi32(h3, _mm256_madd_epi16(c1.high, wh));
-        l3 = _mm256_add_epi32(l3, _mm256_madd_epi16(c1.high, wl));
+        const __m256i b =
+            y + 1 == count ? zero
+                           : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + row_bytes));
+        const __m256i p = _mm256_unpacklo_epi8(a, b);
+        const __m256i q = _mm256_unpackhi_epi8(a, b);
+        hp = _mm256_add_epi16(hp, _mm256_maddubs_epi16(p, wh));
+        hq = _mm256_add_epi16(hq, _mm256_maddubs_epi16(q, wh));
+        lp0 = _mm256_add_epi32(lp0, _mm256_madd_epi16(_mm256_unpacklo_epi8(p, zero), wl));
+        lp1 = _mm256_add_epi32(lp1, _mm256_madd_epi16(_mm256_unpackhi_epi8(p, zero), wl));
+        lq0 = _mm256_add_epi32(lq0, _mm256_madd_epi16(_mm256_unpacklo_epi8(q, zero), wl));
+        lq1 = _mm256_add_epi32(lq1, _mm256_madd_epi16(_mm256_unpackhi_epi8(q, zero), wl));
       }
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
-                          shift_pack_32(recombine(h0, l0), recombine(h1, l1), recombine(h2, l2),
-                                        recombine(h3, l3)));
+      const __m256i p16 = _mm256_packs_epi32(shifted_sum(_mm256_unpacklo_epi16(zero, hp), lp0),
+                                             shifted_sum(_mm256_unpackhi_epi16(zero, hp), lp1));
+      const __m256i q16 = _mm256_packs_epi32(shifted_sum(_mm256_unpacklo_epi16(zero, hq), lq0),
+                                             shifted_sum(_mm256_unpackhi_epi16(zero, hq), lq1));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_packus_epi16(p16, q16));
     }
     for (; i < row_bytes; ++i) {
       int32_t acc = kHalf;
@@ -240,19 +282,31 @@ void pack_weight_pairs(ResampleTaps& taps) {
   taps.pair_slots = (taps.ksize + 1) / 2;
   const size_t outputs = taps.first.size();
   taps.pairs.assign(outputs * taps.pair_slots * 2, 0);
+  taps.hi_fits_int8 = true;
   for (size_t o = 0; o < outputs; ++o) {
     const int32_t* k = &taps.weights[o * taps.ksize];
     int32_t* pair = &taps.pairs[o * taps.pair_slots * 2];
     for (int p = 0; p < taps.pair_slots; ++p, pair += 2) {
       const int32_t k0 = k[2 * p];
       const int32_t k1 = 2 * p + 1 < taps.ksize ? k[2 * p + 1] : 0;
-      // hi = k >> 15 (arithmetic), lo = k & 0x7FFF; two int16 per int32, tap 2p in the low half.
+      // lo = the low 16 bits as int16, hi = (k - lo) / 2^16; two int16 per int32, tap 2p in the
+      // low half.
+      const auto split = [](int32_t k_) {
+        const auto lo = static_cast<int16_t>(static_cast<uint32_t>(k_) & 0xFFFFu);
+        return std::pair<int32_t, int32_t>((k_ - lo) >> 16, lo);
+      };
       const auto pack = [](int32_t a, int32_t b) {
         return static_cast<int32_t>((static_cast<uint32_t>(a) & 0xFFFFu) |
                                     (static_cast<uint32_t>(b) << 16));
       };
-      pair[0] = pack(k0 >> 15, k1 >> 15);
-      pair[1] = pack(k0 & 0x7FFF, k1 & 0x7FFF);
+      const auto [h0, l0] = split(k0);
+      const auto [h1, l1] = split(k1);
+      // pmaddubsw: each hi must be an int8 and a pair's sum 255·(|hi0| + |hi1|) must not
+      // saturate int16.
+      const auto fits = [](int32_t h) { return h >= -128 && h <= 127; };
+      if (!fits(h0) || !fits(h1) || std::abs(h0) + std::abs(h1) > 128) taps.hi_fits_int8 = false;
+      pair[0] = pack(h0, h1);
+      pair[1] = pack(l0, l1);
     }
   }
 }

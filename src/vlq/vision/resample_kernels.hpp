@@ -24,14 +24,17 @@ struct ResampleTaps {
   std::vector<int32_t> weights;
   int pair_slots = 0;          // (ksize + 1) / 2
   std::vector<int32_t> pairs;  // per output index, per tap pair: {hi pair, lo pair}
+  bool hi_fits_int8 = true;    // the vertical kernel's pmaddubsw condition (see below)
 };
 
-// The SIMD kernels multiply with 16-bit pmaddwd, which is exact and on older cores (Zen 1)
-// several times faster than 32-bit pmulld. A 22-bit weight k is split into k = hi·2^15 + lo with
-// lo = k & 0x7FFF and hi = k >> 15, both int16; taps (2p, 2p+1) are packed as two int16 per
-// int32 so one pmaddwd adds both taps' products. The sums recombine as (Σhi << 15) + Σlo, equal
-// to Pillow's int32 sum (wrap-around in either partial sum cancels modulo 2^32, and Pillow's
-// total itself fits in int32).
+// The SIMD kernels multiply with 16-bit pmaddwd / 8-bit pmaddubsw, which are exact and on older
+// cores (Zen 1) several times faster than 32-bit pmulld. A 22-bit weight k is split into
+// k = hi·2^16 + lo with lo its low 16 bits read as int16 and hi = (k - lo) / 2^16 (|hi| ≈ 64·|w|
+// for a weight w, so for bicubic weights hi also fits int8 with pair sums 255·(|hi| + |hi'|) <
+// 2^15, checked into hi_fits_int8); taps (2p, 2p+1) are packed as two int16 per int32 so one
+// multiply-add covers both taps. The sums recombine as (Σhi << 16) + Σlo, equal to Pillow's
+// int32 sum: wrap-around in either partial sum (Σhi even in int16) cancels modulo 2^32, and
+// Pillow's total itself fits in int32.
 void pack_weight_pairs(ResampleTaps& taps);
 
 // Vertical pass: output row yy (row_bytes bytes) = Σ_y weights[yy][y] · input row

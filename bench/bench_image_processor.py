@@ -1,6 +1,8 @@
 """Image preprocessing speed: vlq's C++ Qwen2-VL processor vs transformers' processors, side by side
 in one run, single thread. Each side does the full job per COCO image: read + decode the JPEG,
-convert to RGB, smart_resize, bicubic resize, rescale/normalise, patchify.
+convert to RGB, smart_resize, bicubic resize, rescale/normalise, patchify. Also printed: the same
+without the decode (processing only), the decode alone, and the end-to-end ratio the decode
+alone allows. Per-stage times of vlq's side: build/<dir>/bench_image_stages_bench.
 
     ~/.cache/vlq/venv/bin/python bench/bench_image_processor.py [--repeats 5]
 """
@@ -70,6 +72,19 @@ def main():
         for a in images:
             ours.process_array(a)
 
+    # Third view: JPEG decode alone (file → RGB pixels). Both sides decode with libjpeg-turbo
+    # (ISLOW IDCT, fancy upsampling), so vlq's decode time bounds its end-to-end ratio.
+    def run_pil_decode(ps):
+        for p in ps:
+            with Image.open(p) as im:
+                im.convert("RGB")
+
+    def run_vlq_decode(ps):
+        for p in ps:
+            _core.decode_image_file(str(p))
+
+    decode = {"vlq (C++)": time_per_pass(run_vlq_decode, paths, args.repeats),
+              "PIL (open + convert RGB)": time_per_pass(run_pil_decode, paths, args.repeats)}
     processing = {"vlq (C++)": time_per_pass(run_vlq_decoded, arrays, args.repeats),
                   "HF slow (PIL/numpy)": time_per_pass(run_slow_decoded, decoded, args.repeats)}
     results = {"vlq (C++)": time_per_pass(run_vlq, paths, args.repeats),
@@ -89,13 +104,18 @@ def main():
         print(f"HF fast processor (Qwen2VLImageProcessorFast) cannot run here: {reason}")
 
     n = len(paths)
-    print(f"{n} COCO images, single thread, median of {args.repeats} passes")
+    print(f"{n} COCO images, single thread, median of {args.repeats} passes, "
+          f"load average {os.getloadavg()[0]:.2f}")
     for title, table in (("end to end (file → pixel_values)", results),
-                         ("processing only (decoded RGB → pixel_values)", processing)):
+                         ("processing only (decoded RGB → pixel_values)", processing),
+                         ("JPEG decode only (file → RGB)", decode)):
         print(title)
         base = table["vlq (C++)"]
         for name, seconds in table.items():
             print(f"  {name:24s} {seconds * 1e3 / n:8.2f} ms/image   ratio to vlq {seconds / base:6.2f}x")
+    hf_end_to_end = results["HF slow (PIL/numpy)"]
+    print(f"bound: even with free processing, vlq end to end could be at most "
+          f"{hf_end_to_end / decode['vlq (C++)']:.2f}x HF slow (HF end to end / vlq decode alone)")
 
 
 if __name__ == "__main__":

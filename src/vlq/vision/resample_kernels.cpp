@@ -258,12 +258,15 @@ __attribute__((target("avx2"))) void vertical_avx2(const uint8_t* src, size_t ro
   }
 }
 
-// Mild scalings (the usual case for smart_resize) have 3 or 4 pair slots; those get a
-// fully unrolled step loop.
+// Mild scalings (the usual case for smart_resize) have 2 to 4 pair slots; those get a fully
+// unrolled step loop.
 __attribute__((target("avx2"))) void horizontal_avx2(const uint8_t* src, int src_width, int rows,
                                                      const ResampleTaps& taps, int out_width,
                                                      uint8_t* dst) {
   switch (taps.pair_slots) {
+    case 2:
+      horizontal_rows_avx2<2>(src, src_width, rows, taps, out_width, dst);
+      break;
     case 3:
       horizontal_rows_avx2<3>(src, src_width, rows, taps, out_width, dst);
       break;
@@ -279,7 +282,11 @@ __attribute__((target("avx2"))) void horizontal_avx2(const uint8_t* src, int src
 }  // namespace kernels
 
 void pack_weight_pairs(ResampleTaps& taps) {
-  taps.pair_slots = (taps.ksize + 1) / 2;
+  // Enough pairs for the largest tap count, which can be below ksize (an upscale by a bicubic
+  // kernel of support 2 has 4 taps everywhere but ksize 5): the SIMD kernels run every slot.
+  int max_count = 0;
+  for (int c : taps.count) max_count = std::max(max_count, c);
+  taps.pair_slots = (max_count + 1) / 2;
   const size_t outputs = taps.first.size();
   taps.pairs.assign(outputs * taps.pair_slots * 2, 0);
   taps.hi_fits_int8 = true;

@@ -22,7 +22,7 @@ struct ResampleTaps {
   std::vector<int> first;
   std::vector<int> count;
   std::vector<int32_t> weights;
-  int pair_slots = 0;          // (ksize + 1) / 2
+  int pair_slots = 0;          // ⌈max(count) / 2⌉
   std::vector<int32_t> pairs;  // per output index, per tap pair: {hi pair, lo pair}
   bool hi_fits_int8 = true;    // the vertical kernel's pmaddubsw condition (see below)
 };

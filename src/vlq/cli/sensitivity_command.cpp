@@ -19,8 +19,10 @@ constexpr const char* kHelp =
     "  local     relative output error of the op alone on its float calibration inputs;\n"
     "            2 calibration-set forwards + 2 small GEMMs per op (cheapest)\n"
     "  loss      eval(float) - eval(only this op quantized); 1 + N eval-set passes\n"
-    "  output    INC mse_v2-like sum of squared logit errors on C confidence batches (also mean\n"
-    "            and KL); 1 + N forwards of C batches\n"
+    "  output    INC mse_v2-like sum of squared logit errors on C confidence batches (also the\n"
+    "            mean); 1 + N forwards of C batches. The error is computed from the final hidden\n"
+    "            states through lm_head's Gram matrix (same quantity, no [tokens, vocab] logits);\n"
+    "            --output-kl adds the mean KL per token at the cost of full logits per op\n"
     "  fallback  eval(all quantized but this op) - eval(all quantized); 2 + N eval-set passes\n"
     "Each scored op is appended (fsync'd) to OUT/<method>[.shard-i-of-n].jsonl; --resume skips\n"
     "ops already there. Shards take ops i, i+n, ...; combine them with `vlq merge`.";
@@ -29,6 +31,7 @@ struct Options {
   QuantCliOptions common;
   std::string scheme = "w8a8", methods = "local", out, shard = "0/1";
   bool resume = false;
+  bool output_kl = false;
   int confidence_batches = 2;
   int64_t local_rows = 256;
 };
@@ -41,6 +44,7 @@ void run(const Options& o) {
   std::tie(so.shard_index, so.shard_count) = quant::parse_shard(o.shard);
   so.resume = o.resume;
   so.confidence_batches = o.confidence_batches;
+  so.output_kl = o.output_kl;
   so.local_rows = o.local_rows;
   so.progress = !o.common.quiet;
   quant::RunSetup setup = quant::prepare_run(o.common.to_inputs());
@@ -70,6 +74,7 @@ void register_sensitivity_command(CLI::App& app) {
   cmd->add_option("--shard", opts->shard, "i/n: score only ops i, i+n, ... (default 0/1)");
   cmd->add_flag("--resume", opts->resume, "keep ops already scored in OUT and continue");
   cmd->add_option("--confidence-batches", opts->confidence_batches, "batches for --method output (default 2)");
+  cmd->add_flag("--output-kl", opts->output_kl, "--method output: also the mean KL per token (full logits per op)");
   cmd->add_option("--local-rows", opts->local_rows, "rows sampled per call for --method local (default 256)");
   cmd->callback([opts] { run(*opts); });
 }

@@ -76,4 +76,32 @@ Logits ModelSubject::output_logits(model::LinearInterceptor* interceptor, int ba
   return out;
 }
 
+std::optional<Hidden> ModelSubject::output_hidden(model::LinearInterceptor* interceptor, int batches) {
+  Hidden out;
+  out.width = model_.config().text.hidden_size;
+  const int n = std::min<int>(batches, static_cast<int>(calib_.size()));
+  for (int i = 0; i < n; ++i) {
+    const data::Batch& b = calib_[i];
+    std::vector<float> hidden = model_.final_hidden_states(inputs_of(b), interceptor);
+    const int64_t positions = b.batch_size * b.seq_len;
+    for (int64_t p = 0; p < positions; ++p) {
+      if (!b.attention_mask.empty() && b.attention_mask[p] == 0) continue;
+      out.values.insert(out.values.end(), hidden.begin() + p * out.width, hidden.begin() + (p + 1) * out.width);
+      ++out.rows;
+    }
+  }
+  return out;
+}
+
+std::optional<OutputHead> ModelSubject::output_head() {
+  const model::ModelConfig& config = model_.config();
+  OutputHead head;
+  head.op_name = "lm_head";
+  head.in_features = config.text.hidden_size;
+  head.out_features = config.text.vocab_size;
+  // HF ties lm_head to the embedding and then ignores any stored lm_head.weight.
+  head.weight = model_.checkpoint().load_f32(config.text.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
+  return head;
+}
+
 }  // namespace vlq::quant

@@ -18,6 +18,9 @@ class ModelSubject : public QuantSubject {
   void calibrate(model::LinearInterceptor& interceptor) override;
   double evaluate(model::LinearInterceptor* interceptor) override;
   Logits output_logits(model::LinearInterceptor* interceptor, int batches) override;
+  std::optional<Hidden> output_hidden(model::LinearInterceptor* interceptor, int batches) override;
+  // lm_head's weight (the embedding when tied), widened to fp32.
+  std::optional<OutputHead> output_head() override;
 
  private:
   const model::Qwen25VL& model_;

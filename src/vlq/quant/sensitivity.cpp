@@ -1,6 +1,8 @@
 #include "vlq/quant/sensitivity.hpp"
 
 #include <charconv>
+#include <chrono>
+#include <optional>
 #include <cmath>
 #include <map>
 #include <set>
@@ -10,6 +12,7 @@
 #include "vlq/core/progress.hpp"
 #include "vlq/quant/interceptors.hpp"
 #include "vlq/quant/jsonl_log.hpp"
+#include "vlq/quant/output_error.hpp"
 #include "vlq/quant/quant_plan.hpp"
 #include "vlq/quant/sensitivity_report.hpp"
 
@@ -60,7 +63,9 @@ std::string method_cost(SensitivityMethod m) {
   switch (m) {
     case SensitivityMethod::kLocal: return "2 forwards over the calibration set + 2 GEMMs on <= R rows per op";
     case SensitivityMethod::kLoss: return "1 + N eval-set passes";
-    case SensitivityMethod::kOutput: return "1 + N forwards of C confidence batches";
+    case SensitivityMethod::kOutput:
+      return "1 + N forwards of C confidence batches to the final hidden state + a hidden x hidden GEMM per op "
+             "(full logits per op with --output-kl or for lm_head)";
     case SensitivityMethod::kFallback: return "2 + N eval-set passes";
   }
   return "";
@@ -99,42 +104,6 @@ QuantPlan single_op_plan(const std::string& op, const std::string& scheme) {
   QuantPlan p;
   p.set(op, scheme);
   return p;
-}
-
-struct OutputError {
-  double sse = 0.0, mse = 0.0, kl = 0.0;
-};
-
-OutputError compare_logits(const Logits& ref, const Logits& q) {
-  if (ref.rows != q.rows || ref.vocab != q.vocab) fail("output sensitivity: logits shape changed between runs");
-  OutputError e;
-  for (int64_t r = 0; r < ref.rows; ++r) {
-    const float* a = ref.values.data() + r * ref.vocab;
-    const float* b = q.values.data() + r * ref.vocab;
-    double ma = a[0], mb = b[0];
-    for (int64_t v = 0; v < ref.vocab; ++v) {
-      const double d = static_cast<double>(b[v]) - a[v];
-      e.sse += d * d;
-      ma = std::max(ma, static_cast<double>(a[v]));
-      mb = std::max(mb, static_cast<double>(b[v]));
-    }
-    double za = 0.0, zb = 0.0;
-    for (int64_t v = 0; v < ref.vocab; ++v) {
-      za += std::exp(a[v] - ma);
-      zb += std::exp(b[v] - mb);
-    }
-    const double la = ma + std::log(za), lb = mb + std::log(zb);
-    double kl = 0.0;
-    for (int64_t v = 0; v < ref.vocab; ++v) {
-      const double lpa = a[v] - la, lpb = b[v] - lb;
-      kl += std::exp(lpa) * (lpa - lpb);
-    }
-    e.kl += kl;
-  }
-  const double n = static_cast<double>(ref.rows) * static_cast<double>(ref.vocab);
-  e.mse = n > 0 ? e.sse / n : 0.0;
-  e.kl = ref.rows > 0 ? e.kl / static_cast<double>(ref.rows) : 0.0;
-  return e;
 }
 
 }  // namespace
@@ -192,11 +161,17 @@ std::vector<Json> run_sensitivity(QuantSubject& subject, QuantContext& context,
       if (!done.count(item.second->name)) todo.push_back(item);
     if (todo.empty()) continue;
     Progress progress("sensitivity " + method_name(method), static_cast<int64_t>(todo.size()), options.progress);
+    // Each record carries the seconds its op took (from the previous record), so benches and
+    // users see the marginal per-op cost apart from model loading, calibration and baselines.
+    auto op_started = std::chrono::steady_clock::now();
     auto emit = [&](const model::LinearOp& op, int64_t index, double score, Json metrics) {
+      const auto now = std::chrono::steady_clock::now();
       Json r = op_fields(op, index);
       r["method"] = method_name(method);
       r["score"] = score;
       r["metrics"] = std::move(metrics);
+      r["seconds"] = std::chrono::duration<double>(now - op_started).count();
+      op_started = now;
       log.append(r);
       all_records.push_back(std::move(r));
       progress.advance();
@@ -225,12 +200,32 @@ std::vector<Json> run_sensitivity(QuantSubject& subject, QuantContext& context,
         break;
       }
       case SensitivityMethod::kOutput: {
-        const Logits ref = subject.output_logits(nullptr, options.confidence_batches);
+        // Hidden-space scoring (output_error.hpp) unless KL was asked for; the head itself, and
+        // subjects without a separable head, go through full logits.
+        const int batches = options.confidence_batches;
+        std::optional<OutputHead> head = options.output_kl ? std::nullopt : subject.output_head();
+        std::optional<Hidden> ref_hidden;
+        std::vector<float> gram;
+        if (head) {
+          ref_hidden = subject.output_hidden(nullptr, batches);
+          if (ref_hidden) gram = head_gram(head->weight, head->out_features, head->in_features);
+          head->weight = {};  // only the Gram matrix is needed from here on
+        }
+        std::optional<Logits> ref_logits;
+        op_started = std::chrono::steady_clock::now();  // the Gram matrix is a per-run cost
         for (const auto& [i, op] : todo) {
           QuantPlan plan = single_op_plan(op->name, options.scheme);
           QuantizingInterceptor q(context, plan);
-          OutputError e = compare_logits(ref, subject.output_logits(&q, options.confidence_batches));
-          emit(*op, i, e.sse, {{"sse", e.sse}, {"mse", e.mse}, {"kl_mean", e.kl}, {"positions", ref.rows}});
+          if (ref_hidden && op->name != head->op_name) {
+            std::optional<Hidden> h = subject.output_hidden(&q, batches);
+            const OutputError e = compare_hidden(*ref_hidden, *h, gram, head->out_features);
+            emit(*op, i, e.sse, {{"sse", e.sse}, {"mse", e.mse}, {"positions", ref_hidden->rows}, {"via", "gram"}});
+            continue;
+          }
+          if (!ref_logits) ref_logits = subject.output_logits(nullptr, batches);
+          const OutputError e = compare_logits(*ref_logits, subject.output_logits(&q, batches));
+          emit(*op, i, e.sse,
+               {{"sse", e.sse}, {"mse", e.mse}, {"kl_mean", e.kl}, {"positions", ref_logits->rows}, {"via", "logits"}});
         }
         break;
       }

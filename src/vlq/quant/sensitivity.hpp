@@ -8,8 +8,9 @@
 //             inputs from the calibration set (≤ R sampled rows per call)   GEMMs on ≤ R rows
 //   loss      eval scalar(float) − eval scalar(only this op quantized)     1 + N eval-set passes
 //   output    INC-mse_v2-like: Σ (logits_float − logits_q)² over real      1 + N forwards of C
-//             positions of C confidence batches, only this op quantized     confidence batches
-//             (also the mean and the mean KL(float‖quant) per token)
+//             positions of C confidence batches, only this op quantized     confidence batches to
+//             (also the mean; with output_kl the mean KL(float‖quant) per   the final hidden state
+//             token, at the price of full logits per op)                    + one hidden² GEMM
 //   fallback  eval scalar(all quantized but this op) − eval scalar(all     2 + N eval-set passes
 //             quantized): how much falling this op back recovers
 //
@@ -47,6 +48,9 @@ struct SensitivityOptions {
   std::vector<SensitivityMethod> methods{SensitivityMethod::kLocal};
   std::string scheme = "w8a8";
   int confidence_batches = 2;
+  // `output` also reports the mean KL(float‖quant); this needs full logits per op (much slower
+  // with a large vocabulary) instead of the hidden-space score, see output_error.hpp.
+  bool output_kl = false;
   int64_t local_rows = 256;
   int shard_index = 0;
   int shard_count = 1;

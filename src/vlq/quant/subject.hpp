@@ -4,6 +4,8 @@
 // run the calibration set, compute the eval scalar, and produce output logits, each through an
 // optional LinearInterceptor.
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "vlq/model/linear_hooks.hpp"
@@ -14,6 +16,22 @@ struct Logits {
   int64_t rows = 0;   // real (non-padding) token positions, all confidence batches concatenated
   int64_t vocab = 0;
   std::vector<float> values;  // [rows, vocab]
+};
+
+// Final hidden states feeding the output head, at the same real positions as Logits.
+struct Hidden {
+  int64_t rows = 0;
+  int64_t width = 0;
+  std::vector<float> values;  // [rows, width]
+};
+
+// The output head (logits = hidden · weightᵀ, no bias), exposed so the `output` method can work
+// in hidden space (output_error.hpp).
+struct OutputHead {
+  std::string op_name;  // the head's op name, e.g. "lm_head"
+  int64_t in_features = 0;
+  int64_t out_features = 0;  // vocabulary
+  std::vector<float> weight;  // [out_features, in_features], fp32
 };
 
 class QuantSubject {
@@ -27,6 +45,12 @@ class QuantSubject {
   virtual double evaluate(model::LinearInterceptor* interceptor) = 0;
   // Logits at real positions of the first `batches` calibration batches ("confidence batches").
   virtual Logits output_logits(model::LinearInterceptor* interceptor, int batches) = 0;
+  // The same positions' final hidden states, and the head mapping them to logits; subjects
+  // without a separable head return nullopt and `output` uses logits.
+  virtual std::optional<Hidden> output_hidden(model::LinearInterceptor* /*interceptor*/, int /*batches*/) {
+    return std::nullopt;
+  }
+  virtual std::optional<OutputHead> output_head() { return std::nullopt; }
 };
 
 }  // namespace vlq::quant

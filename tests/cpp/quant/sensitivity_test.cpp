@@ -82,6 +82,40 @@ TEST_P(Methods, RankTheDamagedOpFirst) {
 
 INSTANTIATE_TEST_SUITE_P(All, Methods, ::testing::Values("local", "loss", "output", "fallback"));
 
+// The hidden-space `output` score is the logits-space one computed through the head's Gram
+// matrix: per op the two sums of squared logit errors agree to float rounding (the GEMM of
+// differences in fp32 against sums of squares of fp32 logit differences: 1e-4 relative).
+TEST(OutputMethod, GramPathEqualsFullLogitsPath) {
+  ToySubject s(kDepth, kDim, kDamaged);
+  QuantContext ctx = calibrated(s);
+  auto run = [&](bool kl) {
+    SensitivityOptions opt;
+    opt.methods = {SensitivityMethod::kOutput};
+    opt.output_kl = kl;
+    opt.progress = false;
+    fs::path out = fresh_dir(kl ? "output_kl" : "output_gram");
+    std::vector<Json> records = run_sensitivity(s, ctx, s.ops(), opt, out);
+    fs::remove_all(out);
+    return records;
+  };
+  const std::vector<Json> gram = run(false), logits = run(true);
+  ASSERT_EQ(gram.size(), logits.size());
+  int via_gram = 0;
+  for (size_t i = 0; i < gram.size(); ++i) {
+    ASSERT_EQ(gram[i]["op"], logits[i]["op"]);
+    EXPECT_EQ(logits[i]["metrics"]["via"], "logits");
+    EXPECT_TRUE(logits[i]["metrics"].contains("kl_mean"));
+    const bool is_head = gram[i]["op"] == s.ops().back().name;
+    EXPECT_EQ(gram[i]["metrics"]["via"], is_head ? "logits" : "gram") << gram[i]["op"];
+    via_gram += !is_head;
+    const double a = gram[i]["score"].get<double>(), b = logits[i]["score"].get<double>();
+    EXPECT_GT(b, 0.0);
+    EXPECT_NEAR(a, b, 1e-4 * b) << gram[i]["op"];
+    EXPECT_GE(gram[i]["seconds"].get<double>(), 0.0);  // the JSONL records carry per-op time
+  }
+  EXPECT_EQ(via_gram, kDepth - 1);
+}
+
 TEST(Sensitivity, ResumeAfterAKillLosesNoFinishedOp) {
   fs::path out = fresh_dir("resume");
   SensitivityOptions opt;

@@ -6,6 +6,7 @@
 // op's matching output channel is divided by kOutlier: since ReLU is positively homogeneous the
 // float function is unchanged, but per-output-channel weight scales of the damaged op are ruined.
 #include <cmath>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -85,14 +86,32 @@ class ToySubject : public QuantSubject {
     }
     return out;
   }
+  // The last op plays the output head: its input is the "final hidden state".
+  std::optional<Hidden> output_hidden(model::LinearInterceptor* i, int batches) override {
+    Hidden out;
+    out.width = dim_;
+    for (int b = 0; b < batches && b < static_cast<int>(inputs_.size()); ++b) {
+      std::vector<float> x = run(b, i, depth_ - 1);
+      for (int r = 0; r < kRows; ++r)
+        if (real_[r]) {
+          out.values.insert(out.values.end(), x.begin() + r * dim_, x.begin() + (r + 1) * dim_);
+          ++out.rows;
+        }
+    }
+    return out;
+  }
+  std::optional<OutputHead> output_head() override {
+    return OutputHead{ops_.back().name, dim_, dim_, weights_.back()};
+  }
   int evaluations = 0;
   int fail_after = -1;
 
  private:
   static constexpr int kRows = 24;
-  std::vector<float> run(size_t b, model::LinearInterceptor* interceptor) const {
+  // Runs ops [0, layers) (default: all) on batch b.
+  std::vector<float> run(size_t b, model::LinearInterceptor* interceptor, int layers = -1) const {
     std::vector<float> x = inputs_[b], y(x.size());
-    for (int l = 0; l < depth_; ++l) {
+    for (int l = 0; l < (layers < 0 ? depth_ : layers); ++l) {
       model::run_linear(ops_[l], x, kRows, weights_[l], {}, y, interceptor, real_);
       if (l + 1 < depth_)
         for (float& v : y) v = std::max(v, 0.0f) * 1.5f;

@@ -37,6 +37,12 @@ def read_captions(path: Path = CAPTIONS) -> list[str]:
 
 
 def vlq_cli() -> str:
+    # $VLQ_BUILD_DIR (set by scripts/test.sh to the CMake build of the same tree) first, so a
+    # developer can test a fresh build without reinstalling; else the CLI `pip install .` put
+    # next to python.
+    build = os.environ.get("VLQ_BUILD_DIR")
+    if build and (Path(build) / "vlq").exists():
+        return str(Path(build) / "vlq")
     candidate = Path(sys.executable).parent / "vlq"
     if candidate.exists():
         return str(candidate)

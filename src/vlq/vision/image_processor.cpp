@@ -128,9 +128,8 @@ ProcessedImage ImageProcessor::process_rgb(const RgbImage& image,
                                            const std::filesystem::path& origin,
                                            const ResizeBounds* override_bounds) const {
   std::vector<float> values;
-  ProcessedImage out = process_rgb_into(image, origin, override_bounds, [&](size_t count) {
-    values.resize(count);
-    return values.data();
+  ProcessedImage out = process(image, origin, override_bounds, [&](const RgbImage& resized) {
+    append_patches(resized, geometry(), tables_, values);
   });
   out.pixel_values = std::move(values);
   return out;
@@ -139,22 +138,30 @@ ProcessedImage ImageProcessor::process_rgb(const RgbImage& image,
 ProcessedImage ImageProcessor::process_rgb_into(
     const RgbImage& image, const std::filesystem::path& origin, const ResizeBounds* override_bounds,
     const std::function<float*(size_t count)>& allocate) const {
+  return process(image, origin, override_bounds, [&](const RgbImage& resized) {
+    write_patches(resized, geometry(), tables_,
+                  allocate(patch_values(resized.height, resized.width, geometry())));
+  });
+}
+
+template <typename Emit>
+ProcessedImage ImageProcessor::process(const RgbImage& image, const std::filesystem::path& origin,
+                                       const ResizeBounds* override_bounds, Emit&& emit) const {
   const ResizeBounds& bounds = override_bounds != nullptr ? *override_bounds : config_.bounds;
   if (bounds.min_pixels <= 0 || bounds.max_pixels <= 0) {
     fail(origin, "min_pixels and max_pixels must be positive");
   }
-  const PatchGeometry geometry{config_.patch_size, config_.temporal_patch_size, config_.merge_size};
+  const PatchGeometry g = geometry();
   const ResizedSize target =
-      smart_resize(image.height, image.width, geometry.patch * geometry.merge, bounds, origin);
+      smart_resize(image.height, image.width, g.patch * g.merge, bounds, origin);
   ProcessedImage out;
   out.original_width = image.width;
   out.original_height = image.height;
-  out.grid_thw = {1, target.height / geometry.patch, target.width / geometry.patch};  // one frame
-  float* values = allocate(patch_values(target.height, target.width, geometry));
+  out.grid_thw = {1, target.height / g.patch, target.width / g.patch};  // one frame
   if (target.width == image.width && target.height == image.height) {
-    write_patches(image, geometry, tables_, values);  // no resize: skip Pillow's copy
+    emit(image);  // no resize: skip Pillow's copy
   } else {
-    write_patches(resize_bicubic(image, target.width, target.height), geometry, tables_, values);
+    emit(resize_bicubic(image, target.width, target.height));
   }
   return out;
 }

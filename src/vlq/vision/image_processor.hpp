@@ -69,6 +69,14 @@ class ImageProcessor {
   int64_t num_image_tokens(const ProcessedImage& image) const;
 
  private:
+  PatchGeometry geometry() const {
+    return {config_.patch_size, config_.temporal_patch_size, config_.merge_size};
+  }
+  // The shared front: bounds check, smart_resize, resize; `emit(resized)` writes the values.
+  template <typename Emit>
+  ProcessedImage process(const RgbImage& image, const std::filesystem::path& origin,
+                         const ResizeBounds* override_bounds, Emit&& emit) const;
+
   ImageProcessorConfig config_;
   // Per channel: normalised float for each uint8 level (exactly the slow processor's arithmetic).
   NormalisationTables tables_{};

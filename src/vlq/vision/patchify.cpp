@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 namespace vlq::vision {
 namespace {
@@ -31,35 +32,48 @@ inline void gather_patch(const uint8_t* src, size_t stride, int64_t runtime_patc
   }
 }
 
+// Writes pixel_values rows [row_begin, row_end) to `out` (row_begin's first value at out[0]).
+// Row r decomposes as r = ((bh·(GW/M) + bw)·M + mh)·M + mw.
 template <int kPatch>
-void write_all(const RgbImage& image, const PatchGeometry& g, const NormalisationTables& tables,
-               float* out) {
+void write_rows(const RgbImage& image, const PatchGeometry& g, const NormalisationTables& tables,
+                int64_t row_begin, int64_t row_end, float* out, bool streaming) {
   const int64_t p = g.patch;
   const int64_t merge = g.merge;
   const int64_t frame = p * p;
-  const int64_t grid_h = image.height / p;
-  const int64_t grid_w = image.width / p;
+  const int64_t blocks_w = image.width / p / merge;
   const size_t stride = static_cast<size_t>(image.width) * 3;
   const auto block = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(frame));
   const uint8_t* pixels = image.pixels.data();
-  for (int64_t bh = 0; bh < grid_h / merge; ++bh) {
-    for (int64_t bw = 0; bw < grid_w / merge; ++bw) {
-      for (int64_t mh = 0; mh < merge; ++mh) {
-        for (int64_t mw = 0; mw < merge; ++mw) {
-          const int64_t y0 = (bh * merge + mh) * p;
-          const int64_t x0 = (bw * merge + mw) * p;
-          const uint8_t* corner = pixels + static_cast<size_t>(y0) * stride + x0 * 3;
-          for (int c = 0; c < 3; ++c) {
-            gather_patch<kPatch>(corner + c, stride, p, tables[c].data(), block.get());
-            for (int64_t t = 0; t < g.temporal; ++t, out += frame) {
-              put_block(out, block.get(), static_cast<size_t>(frame));
-            }
-          }
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const int64_t mw = r % merge;
+    const int64_t mh = (r / merge) % merge;
+    const int64_t bw = (r / (merge * merge)) % blocks_w;
+    const int64_t bh = r / (merge * merge * blocks_w);
+    const int64_t y0 = (bh * merge + mh) * p;
+    const int64_t x0 = (bw * merge + mw) * p;
+    const uint8_t* corner = pixels + static_cast<size_t>(y0) * stride + x0 * 3;
+    for (int c = 0; c < 3; ++c) {
+      gather_patch<kPatch>(corner + c, stride, p, tables[c].data(), block.get());
+      for (int64_t t = 0; t < g.temporal; ++t, out += frame) {
+        if (streaming) {
+          put_block(out, block.get(), static_cast<size_t>(frame));
+        } else {
+          std::memcpy(out, block.get(), sizeof(float) * frame);
         }
       }
     }
   }
-  _mm_sfence();  // order the streaming stores before anything that reads the output
+  if (streaming) _mm_sfence();  // order the streaming stores before anything that reads them
+}
+
+void write_rows_any(const RgbImage& image, const PatchGeometry& g,
+                    const NormalisationTables& tables, int64_t row_begin, int64_t row_end,
+                    float* out, bool streaming) {
+  if (g.patch == 14) {
+    write_rows<14>(image, g, tables, row_begin, row_end, out, streaming);
+  } else {
+    write_rows<0>(image, g, tables, row_begin, row_end, out, streaming);
+  }
 }
 
 }  // namespace
@@ -71,10 +85,19 @@ size_t patch_values(int64_t height, int64_t width, const PatchGeometry& g) {
 
 void write_patches(const RgbImage& image, const PatchGeometry& g, const NormalisationTables& tables,
                    float* out) {
-  if (g.patch == 14) {
-    write_all<14>(image, g, tables, out);
-  } else {
-    write_all<0>(image, g, tables, out);
+  write_rows_any(image, g, tables, 0, (image.height / g.patch) * (image.width / g.patch), out,
+                 /*streaming=*/true);
+}
+
+void append_patches(const RgbImage& image, const PatchGeometry& g,
+                    const NormalisationTables& tables, std::vector<float>& out) {
+  const int64_t rows = (image.height / g.patch) * (image.width / g.patch);
+  const auto row_len = static_cast<size_t>(3 * g.temporal * g.patch * g.patch);
+  out.reserve(out.size() + static_cast<size_t>(rows) * row_len);
+  std::vector<float> row(row_len);
+  for (int64_t r = 0; r < rows; ++r) {
+    write_rows_any(image, g, tables, r, r + 1, row.data(), /*streaming=*/false);
+    out.insert(out.end(), row.begin(), row.end());
   }
 }
 

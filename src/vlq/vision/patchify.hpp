@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "vlq/vision/rgb_image.hpp"
 
@@ -30,5 +31,10 @@ size_t patch_values(int64_t height, int64_t width, const PatchGeometry& g);
 // writing it), so the data is not left in cache.
 void write_patches(const RgbImage& image, const PatchGeometry& g, const NormalisationTables& tables,
                    float* out);
+
+// The same values appended to a std::vector row by row with ordinary stores: a vector cannot
+// grow without zero-filling, and zero-fill plus streaming stores costs more than this.
+void append_patches(const RgbImage& image, const PatchGeometry& g,
+                    const NormalisationTables& tables, std::vector<float>& out);
 
 }  // namespace vlq::vision

@@ -1,4 +1,4 @@
-// write_patches vs a direct transcription of HF's reshape/transpose index formula, with tables
+// write_patches / append_patches vs a direct transcription of HF's reshape/transpose index formula, with tables
 // that encode (channel, level) in each value so any misplaced or mis-normalised value shows.
 // Geometries cover the unrolled P = 14 path, odd patch sizes (blocks not a multiple of 16 bytes,
 // so the memcpy path) and a destination that is not 16-byte aligned.
@@ -72,6 +72,11 @@ TEST(Patchify, MatchesHfIndexFormula) {
           << offset;
       EXPECT_EQ(out[expected.size()], -1.0f) << "wrote past the end";
     }
+    std::vector<float> appended{7.0f};  // append_patches keeps what is already there
+    append_patches(image, c.g, tables, appended);
+    ASSERT_EQ(appended.size(), expected.size() + 1);
+    EXPECT_EQ(appended[0], 7.0f);
+    EXPECT_EQ(std::vector<float>(appended.begin() + 1, appended.end()), expected);
   }
 }
 

@@ -34,12 +34,6 @@ inline void horizontal_pixel_scalar(const uint8_t* row, const ResampleTaps& taps
   out[2] = clip8(s2);
 }
 
-// (Σhi << 16) + Σlo + ½: the int32 sum Pillow accumulates (see pack_weight_pairs).
-__attribute__((target("avx2"))) inline __m256i recombine(__m256i hi, __m256i lo) {
-  return _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(hi, 16), lo),
-                          _mm256_set1_epi32(kHalf));
-}
-
 // (hi << 16) + lo + ½, shifted down: hi_in_upper holds an int16 hi sum in the upper half of
 // each int32 lane, which is hi << 16 modulo 2^32.
 __attribute__((target("avx2"))) inline __m256i shifted_sum(__m256i hi_in_upper, __m256i lo) {
@@ -48,9 +42,8 @@ __attribute__((target("avx2"))) inline __m256i shifted_sum(__m256i hi_in_upper, 
       kResamplePrecisionBits);
 }
 
-// One int32 from memory into all four lanes (a single vpbroadcastd).
-__attribute__((target("avx2"))) inline __m128i broadcast(const int32_t* p) {
-  return _mm_broadcastd_epi32(_mm_cvtsi32_si128(*p));
+__attribute__((target("avx2"))) inline __m128i load4(const int32_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
 }
 
 // One output pixel of the horizontal pass in SIMD: `pairs` steps of two taps each. 8 bytes
@@ -65,40 +58,16 @@ __attribute__((target("avx2"))) inline __m128i horizontal_pixel_avx2(const uint8
   const __m128i spread = _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
   const int steps = kPairs > 0 ? kPairs : runtime_pairs;
   __m128i hi = _mm_setzero_si128(), lo = hi;
-  for (int p = 0; p < steps; ++p, in += 6, pairs += 2) {
+  for (int p = 0; p < steps; ++p, in += 6, pairs += kPairInts) {
     const __m128i v =
         _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in)), spread);
-    hi = _mm_add_epi32(hi, _mm_madd_epi16(v, broadcast(pairs)));
-    lo = _mm_add_epi32(lo, _mm_madd_epi16(v, broadcast(pairs + 1)));
+    hi = _mm_add_epi32(hi, _mm_madd_epi16(v, load4(pairs)));
+    lo = _mm_add_epi32(lo, _mm_madd_epi16(v, load4(pairs + 4)));
   }
   const __m128i sum =
       _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(hi, 16), lo), _mm_set1_epi32(kHalf));
   const __m128i s = _mm_srai_epi32(sum, kResamplePrecisionBits);
   return _mm_packus_epi16(_mm_packs_epi32(s, s), s);  // bytes R, G, B, junk
-}
-
-// The same for the pixel at one column of two rows (same weights), one row per 128-bit lane:
-// half the instructions per pixel of the one-row version.
-template <int kPairs>
-__attribute__((target("avx2"))) inline __m256i horizontal_pixel_pair_avx2(const uint8_t* in0,
-                                                                          const uint8_t* in1,
-                                                                          const int32_t* pairs,
-                                                                          int runtime_pairs) {
-  const __m256i spread =
-      _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
-                       0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
-  const int steps = kPairs > 0 ? kPairs : runtime_pairs;
-  __m256i hi = _mm256_setzero_si256(), lo = hi;
-  for (int p = 0; p < steps; ++p, in0 += 6, in1 += 6, pairs += 2) {
-    const __m256i both = _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in0))),
-        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in1)), 1);
-    const __m256i v = _mm256_shuffle_epi8(both, spread);
-    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(v, _mm256_set1_epi32(pairs[0])));
-    lo = _mm256_add_epi32(lo, _mm256_madd_epi16(v, _mm256_set1_epi32(pairs[1])));
-  }
-  const __m256i s = _mm256_srai_epi32(recombine(hi, lo), kResamplePrecisionBits);
-  return _mm256_packus_epi16(_mm256_packs_epi32(s, s), s);  // bytes 0-2 and 16-18: R, G, B
 }
 
 template <int kPairs>
@@ -118,30 +87,7 @@ __attribute__((target("avx2"))) void horizontal_rows_avx2(const uint8_t* src, in
   size_t max_read_end = 0;
   for (int xx = 0; xx < out_width; ++xx) max_read_end = std::max(max_read_end, read_end(xx));
   const size_t out_row_bytes = static_cast<size_t>(out_width) * 3;
-  int r = 0;
-  // Two rows at a time while both rows' reads stay inside the buffer.
-  for (; r + 1 < rows && max_read_end <= static_cast<size_t>(rows - r - 1) * row_bytes; r += 2) {
-    const uint8_t* row0 = src + static_cast<size_t>(r) * row_bytes;
-    const uint8_t* row1 = row0 + row_bytes;
-    uint8_t* out0 = dst + static_cast<size_t>(r) * out_row_bytes;
-    uint8_t* out1 = out0 + out_row_bytes;
-    for (int xx = 0; xx < out_width; ++xx, out0 += 3, out1 += 3) {
-      const size_t offset = size_t{3} * first[xx];
-      const __m256i bytes = horizontal_pixel_pair_avx2<kPairs>(
-          row0 + offset, row1 + offset, pairs + size_t{2} * slots * xx, slots);
-      const __m128i second = _mm256_extracti128_si256(bytes, 1);
-      if (xx + 1 < out_width) {  // 4-byte stores; the next pixel overwrites the fourth byte
-        _mm_storeu_si32(out0, _mm256_castsi256_si128(bytes));
-        _mm_storeu_si32(out1, second);
-      } else {
-        const int32_t p0 = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes));
-        const int32_t p1 = _mm_cvtsi128_si32(second);
-        std::memcpy(out0, &p0, 3);
-        std::memcpy(out1, &p1, 3);
-      }
-    }
-  }
-  for (; r < rows; ++r) {
+  for (int r = 0; r < rows; ++r) {
     const uint8_t* row = src + static_cast<size_t>(r) * row_bytes;
     uint8_t* out = dst + static_cast<size_t>(r) * out_row_bytes;
     const size_t remaining = static_cast<size_t>(rows - r) * row_bytes;
@@ -151,12 +97,12 @@ __attribute__((target("avx2"))) void horizontal_rows_avx2(const uint8_t* src, in
       // pixel then overwrites; the row's last pixel stores exactly three.
       for (; xx + 1 < out_width; ++xx, out += 3)
         _mm_storeu_si32(out, horizontal_pixel_avx2<kPairs>(row + size_t{3} * first[xx],
-                                                           pairs + size_t{2} * slots * xx, slots));
+                                                           pairs + kPairInts * slots * xx, slots));
     }
     for (; xx < out_width; ++xx, out += 3) {
       if (read_end(xx) <= remaining) {
         const int32_t packed = _mm_cvtsi128_si32(horizontal_pixel_avx2<kPairs>(
-            row + size_t{3} * first[xx], pairs + size_t{2} * slots * xx, slots));
+            row + size_t{3} * first[xx], pairs + kPairInts * slots * xx, slots));
         std::memcpy(out, &packed, 3);
       } else {
         horizontal_pixel_scalar(row, taps, xx, out);
@@ -215,7 +161,7 @@ __attribute__((target("avx2"))) void vertical_avx2(const uint8_t* src, size_t ro
   const __m256i zero = _mm256_setzero_si256();
   for (int yy = 0; yy < out_rows; ++yy) {
     const int32_t* k = &taps.weights[static_cast<size_t>(yy) * taps.ksize];
-    const int32_t* pairs = &taps.pairs[static_cast<size_t>(yy) * taps.pair_slots * 2];
+    const int32_t* pairs = &taps.pairs[static_cast<size_t>(yy) * taps.pair_slots * kPairInts];
     const uint8_t* first = src + static_cast<size_t>(taps.first[yy] - row_offset) * row_bytes;
     const int count = taps.count[yy];
     uint8_t* out = dst + static_cast<size_t>(yy) * row_bytes;
@@ -225,10 +171,11 @@ __attribute__((target("avx2"))) void vertical_avx2(const uint8_t* src, size_t ro
       __m256i lp0 = zero, lp1 = zero, lq0 = zero, lq1 = zero;  // int32 lo sums
       const uint8_t* in = first + i;
       for (int y = 0; y < count; y += 2, in += 2 * row_bytes) {
-        const auto hi_pair = static_cast<uint32_t>(pairs[y]);
+        const int32_t* pair = pairs + (y / 2) * kPairInts;
+        const auto hi_pair = static_cast<uint32_t>(pair[0]);
         const __m256i wh =
             _mm256_set1_epi16(static_cast<int16_t>((hi_pair & 0xFFu) | ((hi_pair >> 8) & 0xFF00u)));
-        const __m256i wl = _mm256_set1_epi32(pairs[y + 1]);
+        const __m256i wl = _mm256_set1_epi32(pair[4]);
         const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
         // An odd last tap pairs with zeros: its partner weight is zero, and the row after it
         // may be past the buffer.
@@ -288,12 +235,12 @@ void pack_weight_pairs(ResampleTaps& taps) {
   for (int c : taps.count) max_count = std::max(max_count, c);
   taps.pair_slots = (max_count + 1) / 2;
   const size_t outputs = taps.first.size();
-  taps.pairs.assign(outputs * taps.pair_slots * 2, 0);
+  taps.pairs.assign(outputs * taps.pair_slots * kPairInts, 0);
   taps.hi_fits_int8 = true;
   for (size_t o = 0; o < outputs; ++o) {
     const int32_t* k = &taps.weights[o * taps.ksize];
-    int32_t* pair = &taps.pairs[o * taps.pair_slots * 2];
-    for (int p = 0; p < taps.pair_slots; ++p, pair += 2) {
+    int32_t* pair = &taps.pairs[o * taps.pair_slots * kPairInts];
+    for (int p = 0; p < taps.pair_slots; ++p, pair += kPairInts) {
       const int32_t k0 = k[2 * p];
       const int32_t k1 = 2 * p + 1 < taps.ksize ? k[2 * p + 1] : 0;
       // lo = the low 16 bits as int16, hi = (k - lo) / 2^16; two int16 per int32, tap 2p in the
@@ -312,8 +259,8 @@ void pack_weight_pairs(ResampleTaps& taps) {
       // saturate int16.
       const auto fits = [](int32_t h) { return h >= -128 && h <= 127; };
       if (!fits(h0) || !fits(h1) || std::abs(h0) + std::abs(h1) > 128) taps.hi_fits_int8 = false;
-      pair[0] = pack(h0, h1);
-      pair[1] = pack(l0, l1);
+      std::fill(pair, pair + 4, pack(h0, h1));
+      std::fill(pair + 4, pair + 8, pack(l0, l1));
     }
   }
 }

@@ -14,6 +14,9 @@ namespace vlq::vision {
 // 1 (negative lobes) without overflowing int32.
 inline constexpr int kResamplePrecisionBits = 32 - 8 - 2;
 
+// int32 values per tap pair in ResampleTaps::pairs.
+inline constexpr size_t kPairInts = 8;
+
 // For one axis: per output index, the first contributing input index, the number of taps, and
 // ksize fixed-point weights (unused slots zero). `pairs` is the same weights split for the SIMD
 // kernels (see pack_weight_pairs); fill it with pack_weight_pairs once the weights are set.
@@ -22,9 +25,11 @@ struct ResampleTaps {
   std::vector<int> first;
   std::vector<int> count;
   std::vector<int32_t> weights;
-  int pair_slots = 0;          // ⌈max(count) / 2⌉
-  std::vector<int32_t> pairs;  // per output index, per tap pair: {hi pair, lo pair}
-  bool hi_fits_int8 = true;    // the vertical kernel's pmaddubsw condition (see below)
+  int pair_slots = 0;  // ⌈max(count) / 2⌉
+  // Per output index, per tap pair: the hi pair 4 times, then the lo pair 4 times (stored
+  // broadcast so the horizontal kernel multiplies straight from memory).
+  std::vector<int32_t> pairs;
+  bool hi_fits_int8 = true;  // the vertical kernel's pmaddubsw condition (see below)
 };
 
 // The SIMD kernels multiply with 16-bit pmaddwd / 8-bit pmaddubsw, which are exact and on older

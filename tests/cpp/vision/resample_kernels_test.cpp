@@ -72,10 +72,15 @@ TEST(ResampleKernels, WeightPairsRecombineToTheWeights) {
     for (int o = 0; o < c.out_size; ++o) {
       ASSERT_LE(taps.count[o], 2 * taps.pair_slots);
       for (int t = 0; t < 2 * taps.pair_slots; ++t) {
-        const int32_t* pair = &taps.pairs[(static_cast<size_t>(o) * taps.pair_slots + t / 2) * 2];
+        const int32_t* pair =
+            &taps.pairs[(static_cast<size_t>(o) * taps.pair_slots + t / 2) * kPairInts];
+        for (int i = 1; i < 4; ++i) {  // stored broadcast
+          ASSERT_EQ(pair[i], pair[0]);
+          ASSERT_EQ(pair[4 + i], pair[4]);
+        }
         const int shift = (t % 2) * 16;
         const auto hi = static_cast<int16_t>(static_cast<uint32_t>(pair[0]) >> shift);
-        const auto lo = static_cast<int16_t>(static_cast<uint32_t>(pair[1]) >> shift);
+        const auto lo = static_cast<int16_t>(static_cast<uint32_t>(pair[4]) >> shift);
         const int32_t weight =
             t < taps.ksize ? taps.weights[static_cast<size_t>(o) * taps.ksize + t] : 0;
         ASSERT_EQ(hi * 65536 + lo, weight);

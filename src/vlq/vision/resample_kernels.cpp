@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace vlq::vision {
 namespace {
@@ -111,6 +112,29 @@ __attribute__((target("avx2"))) void horizontal_rows_avx2(const uint8_t* src, in
   }
 }
 
+// Accumulators of vertical_avx2 for 32 columns: int16 hi sums for the interleaved halves P
+// (columns 0-7 | 16-23) and Q (8-15 | 24-31), int32 lo sums for their quarters.
+struct VerticalSums {
+  __m256i hp, hq, lp0, lp1, lq0, lq1;
+};
+
+// Adds taps (2p, 2p+1) over 32 columns: rows a and b, weights wh (int8 pairs) and wl (int16
+// pairs) as broadcast int32.
+__attribute__((target("avx2"))) inline void vertical_step(VerticalSums& s, __m256i a, __m256i b,
+                                                          int32_t wh, int32_t wl) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i h = _mm256_set1_epi32(wh);
+  const __m256i l = _mm256_set1_epi32(wl);
+  const __m256i p = _mm256_unpacklo_epi8(a, b);
+  const __m256i q = _mm256_unpackhi_epi8(a, b);
+  s.hp = _mm256_add_epi16(s.hp, _mm256_maddubs_epi16(p, h));
+  s.hq = _mm256_add_epi16(s.hq, _mm256_maddubs_epi16(q, h));
+  s.lp0 = _mm256_add_epi32(s.lp0, _mm256_madd_epi16(_mm256_unpacklo_epi8(p, zero), l));
+  s.lp1 = _mm256_add_epi32(s.lp1, _mm256_madd_epi16(_mm256_unpackhi_epi8(p, zero), l));
+  s.lq0 = _mm256_add_epi32(s.lq0, _mm256_madd_epi16(_mm256_unpacklo_epi8(q, zero), l));
+  s.lq1 = _mm256_add_epi32(s.lq1, _mm256_madd_epi16(_mm256_unpackhi_epi8(q, zero), l));
+}
+
 }  // namespace
 
 namespace kernels {
@@ -159,38 +183,40 @@ __attribute__((target("avx2"))) void vertical_avx2(const uint8_t* src, size_t ro
     return;
   }
   const __m256i zero = _mm256_setzero_si256();
+  // The row's weights as broadcastable int32, built once per output row rather than once per
+  // 32 bytes: wh = the pair's hi halves as two int8 (twice), wl = its lo halves as two int16.
+  std::vector<int32_t> wh(static_cast<size_t>(taps.pair_slots));
+  std::vector<int32_t> wl(static_cast<size_t>(taps.pair_slots));
   for (int yy = 0; yy < out_rows; ++yy) {
     const int32_t* k = &taps.weights[static_cast<size_t>(yy) * taps.ksize];
     const int32_t* pairs = &taps.pairs[static_cast<size_t>(yy) * taps.pair_slots * kPairInts];
     const uint8_t* first = src + static_cast<size_t>(taps.first[yy] - row_offset) * row_bytes;
     const int count = taps.count[yy];
+    const int full_pairs = count / 2;
+    for (int p = 0; p < (count + 1) / 2; ++p) {
+      const auto hi_pair = static_cast<uint32_t>(pairs[p * kPairInts]);
+      const uint32_t bytes = (hi_pair & 0xFFu) | ((hi_pair >> 8) & 0xFF00u);
+      wh[p] = static_cast<int32_t>(bytes | (bytes << 16));
+      wl[p] = pairs[p * kPairInts + 4];
+    }
     uint8_t* out = dst + static_cast<size_t>(yy) * row_bytes;
     size_t i = 0;
     for (; i + 32 <= row_bytes; i += 32) {
-      __m256i hp = zero, hq = zero;                            // int16 hi sums
-      __m256i lp0 = zero, lp1 = zero, lq0 = zero, lq1 = zero;  // int32 lo sums
+      VerticalSums sums{zero, zero, zero, zero, zero, zero};
       const uint8_t* in = first + i;
-      for (int y = 0; y < count; y += 2, in += 2 * row_bytes) {
-        const int32_t* pair = pairs + (y / 2) * kPairInts;
-        const auto hi_pair = static_cast<uint32_t>(pair[0]);
-        const __m256i wh =
-            _mm256_set1_epi16(static_cast<int16_t>((hi_pair & 0xFFu) | ((hi_pair >> 8) & 0xFF00u)));
-        const __m256i wl = _mm256_set1_epi32(pair[4]);
-        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
-        // An odd last tap pairs with zeros: its partner weight is zero, and the row after it
-        // may be past the buffer.
-        const __m256i b =
-            y + 1 == count ? zero
-                           : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + row_bytes));
-        const __m256i p = _mm256_unpacklo_epi8(a, b);
-        const __m256i q = _mm256_unpackhi_epi8(a, b);
-        hp = _mm256_add_epi16(hp, _mm256_maddubs_epi16(p, wh));
-        hq = _mm256_add_epi16(hq, _mm256_maddubs_epi16(q, wh));
-        lp0 = _mm256_add_epi32(lp0, _mm256_madd_epi16(_mm256_unpacklo_epi8(p, zero), wl));
-        lp1 = _mm256_add_epi32(lp1, _mm256_madd_epi16(_mm256_unpackhi_epi8(p, zero), wl));
-        lq0 = _mm256_add_epi32(lq0, _mm256_madd_epi16(_mm256_unpacklo_epi8(q, zero), wl));
-        lq1 = _mm256_add_epi32(lq1, _mm256_madd_epi16(_mm256_unpackhi_epi8(q, zero), wl));
+      int p = 0;
+      for (; p < full_pairs; ++p, in += 2 * row_bytes) {
+        vertical_step(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)),
+                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + row_bytes)), wh[p],
+                      wl[p]);
       }
+      // An odd last tap pairs with zeros: its partner weight is zero, and the row after it may
+      // be past the buffer.
+      if (p * 2 < count) {
+        vertical_step(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)), zero, wh[p],
+                      wl[p]);
+      }
+      const auto& [hp, hq, lp0, lp1, lq0, lq1] = sums;
       const __m256i p16 = _mm256_packs_epi32(shifted_sum(_mm256_unpacklo_epi16(zero, hp), lp0),
                                              shifted_sum(_mm256_unpackhi_epi16(zero, hp), lp1));
       const __m256i q16 = _mm256_packs_epi32(shifted_sum(_mm256_unpacklo_epi16(zero, hq), lq0),

@@ -135,7 +135,7 @@ void NormalisePatchifyInto(benchmark::State& state) {
   per_image(state, [](const Corpus& c, size_t i) {
     std::unique_ptr<float[]> values;
     benchmark::DoNotOptimize(
-        c.processor.process_rgb_into(c.resized[i], c.paths[i], nullptr, [&](size_t count) {
+        c.processor.process_rgb_into(c.resized[i].view(), c.paths[i], nullptr, [&](size_t count) {
           values = std::make_unique_for_overwrite<float[]>(count);
           return values.get();
         }));

@@ -65,10 +65,23 @@ ResampleTaps bicubic_taps(int in_size, int out_size) {
 }
 
 RgbImage resize_bicubic(const RgbImage& source, int64_t out_width, int64_t out_height) {
+  if (out_width <= 0 || out_height <= 0) fail("resize_bicubic: sizes must be positive");
+  RgbImage out;
+  out.width = out_width;
+  out.height = out_height;
+  out.pixels.resize(static_cast<size_t>(out_width * out_height * 3));
+  resize_bicubic_into(source.view(), out_width, out_height, out.pixels.data());
+  return out;
+}
+
+void resize_bicubic_into(RgbView source, int64_t out_width, int64_t out_height, uint8_t* dst) {
   if (out_width <= 0 || out_height <= 0 || source.width <= 0 || source.height <= 0) {
     fail("resize_bicubic: sizes must be positive");
   }
-  if (out_width == source.width && out_height == source.height) return source;
+  if (out_width == source.width && out_height == source.height) {
+    std::memcpy(dst, source.pixels, static_cast<size_t>(out_width * out_height * 3));
+    return;
+  }
   const int in_w = static_cast<int>(source.width);
   const int in_h = static_cast<int>(source.height);
   const int out_w = static_cast<int>(out_width);
@@ -78,19 +91,13 @@ RgbImage resize_bicubic(const RgbImage& source, int64_t out_width, int64_t out_h
   const ResampleTaps horizontal = bicubic_taps(in_w, out_w);
   const ResampleTaps vertical = bicubic_taps(in_h, out_h);
 
-  RgbImage out;
-  out.width = out_w;
-  out.height = out_h;
-  out.pixels.resize(static_cast<size_t>(out_w) * out_h * 3);
-
   if (!need_horizontal) {
-    resample_vertical(source.pixels.data(), size_t{3} * in_w, vertical, 0, out_h,
-                      out.pixels.data());
-    return out;
+    resample_vertical(source.pixels, size_t{3} * in_w, vertical, 0, out_h, dst);
+    return;
   }
   if (!need_vertical) {
-    resample_horizontal(source.pixels.data(), in_w, in_h, horizontal, out_w, out.pixels.data());
-    return out;
+    resample_horizontal(source.pixels, in_w, in_h, horizontal, out_w, dst);
+    return;
   }
   // Pillow 13 (the installed oracle) picks the pass order: vertical first when the height
   // shrinks by more than twice as many pixels as the width does, else horizontal first. The
@@ -99,19 +106,18 @@ RgbImage resize_bicubic(const RgbImage& source, int64_t out_width, int64_t out_h
   if (vertical_first) {
     const auto temp =
         std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(in_w) * out_h * 3);
-    resample_vertical(source.pixels.data(), size_t{3} * in_w, vertical, 0, out_h, temp.get());
-    resample_horizontal(temp.get(), in_w, out_h, horizontal, out_w, out.pixels.data());
-    return out;
+    resample_vertical(source.pixels, size_t{3} * in_w, vertical, 0, out_h, temp.get());
+    resample_horizontal(temp.get(), in_w, out_h, horizontal, out_w, dst);
+    return;
   }
   // Horizontal first, over only the source rows the vertical pass reads.
   const int row_first = vertical.first[0];
   const int row_last = vertical.first[out_h - 1] + vertical.count[out_h - 1];
   const auto temp = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(out_w) *
                                                               (row_last - row_first) * 3);
-  resample_horizontal(source.pixels.data() + size_t{3} * in_w * row_first, in_w,
-                      row_last - row_first, horizontal, out_w, temp.get());
-  resample_vertical(temp.get(), size_t{3} * out_w, vertical, row_first, out_h, out.pixels.data());
-  return out;
+  resample_horizontal(source.pixels + size_t{3} * in_w * row_first, in_w, row_last - row_first,
+                      horizontal, out_w, temp.get());
+  resample_vertical(temp.get(), size_t{3} * out_w, vertical, row_first, out_h, dst);
 }
 
 }  // namespace vlq::vision

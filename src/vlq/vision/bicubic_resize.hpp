@@ -15,6 +15,9 @@ namespace vlq::vision {
 // Same size → a copy (Pillow returns self.copy()). Sizes must be positive.
 RgbImage resize_bicubic(const RgbImage& source, int64_t out_width, int64_t out_height);
 
+// The same into caller memory: `dst` holds out_width·out_height·3 bytes and is fully written.
+void resize_bicubic_into(RgbView source, int64_t out_width, int64_t out_height, uint8_t* dst);
+
 // Pillow's precompute_coeffs for the bicubic filter along one axis (in_size → out_size), with
 // the SIMD weight pairs packed.
 ResampleTaps bicubic_taps(int in_size, int out_size);

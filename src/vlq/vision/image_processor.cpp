@@ -1,5 +1,6 @@
 #include "vlq/vision/image_processor.hpp"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -128,7 +129,7 @@ ProcessedImage ImageProcessor::process_rgb(const RgbImage& image,
                                            const std::filesystem::path& origin,
                                            const ResizeBounds* override_bounds) const {
   std::vector<float> values;
-  ProcessedImage out = process(image, origin, override_bounds, [&](const RgbImage& resized) {
+  ProcessedImage out = process(image.view(), origin, override_bounds, [&](RgbView resized) {
     append_patches(resized, geometry(), tables_, values);
   });
   out.pixel_values = std::move(values);
@@ -136,16 +137,16 @@ ProcessedImage ImageProcessor::process_rgb(const RgbImage& image,
 }
 
 ProcessedImage ImageProcessor::process_rgb_into(
-    const RgbImage& image, const std::filesystem::path& origin, const ResizeBounds* override_bounds,
+    RgbView image, const std::filesystem::path& origin, const ResizeBounds* override_bounds,
     const std::function<float*(size_t count)>& allocate) const {
-  return process(image, origin, override_bounds, [&](const RgbImage& resized) {
+  return process(image, origin, override_bounds, [&](RgbView resized) {
     write_patches(resized, geometry(), tables_,
                   allocate(patch_values(resized.height, resized.width, geometry())));
   });
 }
 
 template <typename Emit>
-ProcessedImage ImageProcessor::process(const RgbImage& image, const std::filesystem::path& origin,
+ProcessedImage ImageProcessor::process(RgbView image, const std::filesystem::path& origin,
                                        const ResizeBounds* override_bounds, Emit&& emit) const {
   const ResizeBounds& bounds = override_bounds != nullptr ? *override_bounds : config_.bounds;
   if (bounds.min_pixels <= 0 || bounds.max_pixels <= 0) {
@@ -161,7 +162,11 @@ ProcessedImage ImageProcessor::process(const RgbImage& image, const std::filesys
   if (target.width == image.width && target.height == image.height) {
     emit(image);  // no resize: skip Pillow's copy
   } else {
-    emit(resize_bicubic(image, target.width, target.height));
+    // Scratch for the resized image, not zero-filled: the resize writes every byte.
+    const auto resized = std::make_unique_for_overwrite<uint8_t[]>(
+        static_cast<size_t>(target.width * target.height * 3));
+    resize_bicubic_into(image, target.width, target.height, resized.get());
+    emit(RgbView{target.width, target.height, resized.get()});
   }
   return out;
 }

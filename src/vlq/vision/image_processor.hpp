@@ -61,7 +61,7 @@ class ImageProcessor {
   // process_rgb writing pixel_values into caller-owned memory: `allocate(count)` is called once
   // and must return `count` writable floats (e.g. an uninitialised numpy buffer, which spares
   // the zero-fill a std::vector needs). The returned pixel_values is left empty.
-  ProcessedImage process_rgb_into(const RgbImage& image, const std::filesystem::path& origin,
+  ProcessedImage process_rgb_into(RgbView image, const std::filesystem::path& origin,
                                   const ResizeBounds* override_bounds,
                                   const std::function<float*(size_t count)>& allocate) const;
 
@@ -74,7 +74,7 @@ class ImageProcessor {
   }
   // The shared front: bounds check, smart_resize, resize; `emit(resized)` writes the values.
   template <typename Emit>
-  ProcessedImage process(const RgbImage& image, const std::filesystem::path& origin,
+  ProcessedImage process(RgbView image, const std::filesystem::path& origin,
                          const ResizeBounds* override_bounds, Emit&& emit) const;
 
   ImageProcessorConfig config_;

@@ -58,7 +58,7 @@ inline void gather_patch(const uint8_t* src, size_t stride, int64_t runtime_patc
 // Writes pixel_values rows [row_begin, row_end) to `out` (row_begin's first value at out[0]).
 // Row r decomposes as r = ((bh·(GW/M) + bw)·M + mh)·M + mw.
 template <int kPatch>
-void write_rows(const RgbImage& image, const PatchGeometry& g, const NormalisationTables& tables,
+void write_rows(RgbView image, const PatchGeometry& g, const NormalisationTables& tables,
                 int64_t row_begin, int64_t row_end, float* out, bool streaming) {
   const int64_t p = g.patch;
   const int64_t merge = g.merge;
@@ -66,7 +66,7 @@ void write_rows(const RgbImage& image, const PatchGeometry& g, const Normalisati
   const int64_t blocks_w = image.width / p / merge;
   const size_t stride = static_cast<size_t>(image.width) * 3;
   const auto blocks = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(3 * frame));
-  const uint8_t* pixels = image.pixels.data();
+  const uint8_t* pixels = image.pixels;
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int64_t mw = r % merge;
     const int64_t mh = (r / merge) % merge;
@@ -90,9 +90,8 @@ void write_rows(const RgbImage& image, const PatchGeometry& g, const Normalisati
   if (streaming) _mm_sfence();  // order the streaming stores before anything that reads them
 }
 
-void write_rows_any(const RgbImage& image, const PatchGeometry& g,
-                    const NormalisationTables& tables, int64_t row_begin, int64_t row_end,
-                    float* out, bool streaming) {
+void write_rows_any(RgbView image, const PatchGeometry& g, const NormalisationTables& tables,
+                    int64_t row_begin, int64_t row_end, float* out, bool streaming) {
   if (g.patch == 14) {
     write_rows<14>(image, g, tables, row_begin, row_end, out, streaming);
   } else {
@@ -107,14 +106,14 @@ size_t patch_values(int64_t height, int64_t width, const PatchGeometry& g) {
                              g.patch);
 }
 
-void write_patches(const RgbImage& image, const PatchGeometry& g, const NormalisationTables& tables,
+void write_patches(RgbView image, const PatchGeometry& g, const NormalisationTables& tables,
                    float* out) {
   write_rows_any(image, g, tables, 0, (image.height / g.patch) * (image.width / g.patch), out,
                  /*streaming=*/true);
 }
 
-void append_patches(const RgbImage& image, const PatchGeometry& g,
-                    const NormalisationTables& tables, std::vector<float>& out) {
+void append_patches(RgbView image, const PatchGeometry& g, const NormalisationTables& tables,
+                    std::vector<float>& out) {
   const int64_t rows = (image.height / g.patch) * (image.width / g.patch);
   const auto row_len = static_cast<size_t>(3 * g.temporal * g.patch * g.patch);
   out.reserve(out.size() + static_cast<size_t>(rows) * row_len);

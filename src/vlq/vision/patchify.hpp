@@ -29,12 +29,12 @@ size_t patch_values(int64_t height, int64_t width, const PatchGeometry& g);
 // same image. `out` must hold patch_values(...) floats. Large outputs are written with
 // non-temporal stores (they do not fit in cache, and this skips reading each line before
 // writing it), so the data is not left in cache.
-void write_patches(const RgbImage& image, const PatchGeometry& g, const NormalisationTables& tables,
+void write_patches(RgbView image, const PatchGeometry& g, const NormalisationTables& tables,
                    float* out);
 
 // The same values appended to a std::vector row by row with ordinary stores: a vector cannot
 // grow without zero-filling, and zero-fill plus streaming stores costs more than this.
-void append_patches(const RgbImage& image, const PatchGeometry& g,
-                    const NormalisationTables& tables, std::vector<float>& out);
+void append_patches(RgbView image, const PatchGeometry& g, const NormalisationTables& tables,
+                    std::vector<float>& out);
 
 }  // namespace vlq::vision

@@ -66,14 +66,14 @@ TEST(Patchify, MatchesHfIndexFormula) {
     for (size_t offset : {0u, 1u}) {  // aligned, then shifted by one float
       std::vector<float> buffer(expected.size() + 4, -1.0f);
       float* out = buffer.data() + offset;
-      write_patches(image, c.g, tables, out);
+      write_patches(image.view(), c.g, tables, out);
       EXPECT_EQ(std::vector<float>(out, out + expected.size()), expected)
           << "P=" << c.g.patch << " T=" << c.g.temporal << " M=" << c.g.merge << " offset "
           << offset;
       EXPECT_EQ(out[expected.size()], -1.0f) << "wrote past the end";
     }
     std::vector<float> appended{7.0f};  // append_patches keeps what is already there
-    append_patches(image, c.g, tables, appended);
+    append_patches(image.view(), c.g, tables, appended);
     ASSERT_EQ(appended.size(), expected.size() + 1);
     EXPECT_EQ(appended[0], 7.0f);
     EXPECT_EQ(std::vector<float>(appended.begin() + 1, appended.end()), expected);

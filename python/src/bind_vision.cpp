@@ -35,8 +35,7 @@ nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_lis
 
 // Runs the processor with pixel_values written straight into an uninitialised buffer that numpy
 // then owns (no zero-fill, no copy) → (pixel_values [N, patch_dim], image_grid_thw [1, 3]).
-nb::tuple process_to_python(const vlq::vision::ImageProcessor& p,
-                            const vlq::vision::RgbImage& image,
+nb::tuple process_to_python(const vlq::vision::ImageProcessor& p, vlq::vision::RgbView image,
                             const std::filesystem::path& origin,
                             const vlq::vision::ResizeBounds* bounds) {
   std::unique_ptr<float[]> values;
@@ -128,7 +127,7 @@ void bind_vision(nb::module_& m) {
                nb::gil_scoped_release release;
                image = vlq::vision::decode_image_file(path);
              }
-             return process_to_python(p, image, path, bounds);
+             return process_to_python(p, image.view(), path, bounds);
            },
            "path"_a, "min_pixels"_a = nb::none(), "max_pixels"_a = nb::none(),
            "→ (pixel_values float32 [N, 1176], image_grid_thw int64 [1, 3]).")
@@ -140,7 +139,7 @@ void bind_vision(nb::module_& m) {
              const auto* bytes = static_cast<const std::byte*>(static_cast<const void*>(data.c_str()));
              const vlq::vision::RgbImage image =
                  vlq::vision::decode_image(std::span(bytes, data.size()), origin);
-             return process_to_python(p, image, origin, bounds);
+             return process_to_python(p, image.view(), origin, bounds);
            },
            "data"_a, "origin"_a = "<bytes>", "min_pixels"_a = nb::none(),
            "max_pixels"_a = nb::none())
@@ -149,10 +148,9 @@ void bind_vision(nb::module_& m) {
               std::optional<int64_t> max_pixels) {
              vlq::vision::ResizeBounds storage;
              const auto* bounds = bounds_or_null(min_pixels, max_pixels, p, storage);
-             vlq::vision::RgbImage image;
-             image.height = static_cast<int64_t>(rgb.shape(0));
-             image.width = static_cast<int64_t>(rgb.shape(1));
-             image.pixels.assign(rgb.data(), rgb.data() + rgb.size());
+             // Read in place (the call keeps the array alive), like numpy's own kernels.
+             const vlq::vision::RgbView image{static_cast<int64_t>(rgb.shape(1)),
+                                              static_cast<int64_t>(rgb.shape(0)), rgb.data()};
              return process_to_python(p, image, "<array>", bounds);
            },
            "rgb"_a, "min_pixels"_a = nb::none(), "max_pixels"_a = nb::none(),

@@ -70,6 +70,29 @@ def test_coco_images_bit_identical(path, hf, vlq_proc):
     assert_exact(path, hf, vlq_proc)
 
 
+def test_array_and_bytes_entry_points_match_hf(hf, vlq_proc):
+    """process_array (decoded RGB read in place) and process_bytes give HF's values bit for bit,
+    including a non-contiguous array view and the no-resize case (a 56x56 image)."""
+    path = COCO[1]
+    with Image.open(path) as im:
+        expected = hf(images=im, return_tensors="np")["pixel_values"]
+        rgb = np.asarray(im.convert("RGB"))
+    pixels, _ = vlq_proc.process_array(rgb)
+    assert np.array_equal(pixels, expected)
+    pixels, _ = vlq_proc.process_bytes(path.read_bytes(), str(path))
+    assert np.array_equal(pixels, expected)
+    flipped = rgb[:, ::-1]  # a strided view, not C-contiguous
+    with Image.fromarray(np.ascontiguousarray(flipped)) as im:
+        expected_flipped = hf(images=im, return_tensors="np")["pixel_values"]
+    pixels, _ = vlq_proc.process_array(flipped)
+    assert np.array_equal(pixels, expected_flipped)
+    square = np.ascontiguousarray(rgb[:56, :56])
+    with Image.fromarray(square) as im:
+        expected_square = hf(images=im, return_tensors="np")["pixel_values"]
+    pixels, grid = vlq_proc.process_array(square)
+    assert grid.tolist() == [[1, 4, 4]] and np.array_equal(pixels, expected_square)
+
+
 @pytest.mark.parametrize("bounds", [
     {"min_pixels": 3136, "max_pixels": 50_000},        # downscale branch (floor, clamp ≥ 28)
     {"min_pixels": 1_000_000, "max_pixels": 4_000_000},  # upscale branch (ceil)

@@ -257,7 +257,8 @@ void run(const DemoOptions& o) {
               "eval %.6f (%d evaluations, fallback order = loss ranking)\n",
               o.scheme.c_str(), o.tolerance, r.baseline, r.target, r.plan.quantized_count(), r.plan.ops.size(),
               r.fallback_count, r.final_eval, r.evaluations());
-  print_plots(quant::try_make_plots(ptq_dir, how), how, work, out.out());
+  const bool ptq_plots = quant::try_make_plots(ptq_dir, how);  // sets `how`: call before passing it
+  print_plots(ptq_plots, how, work, out.out());
   summary["ptq"] = {{"scheme", o.scheme}, {"criterion", "relative"}, {"tolerance", o.tolerance},
                     {"baseline", r.baseline}, {"target", r.target}, {"final_eval", r.final_eval},
                     {"quantized_ops", r.plan.quantized_count()}, {"float_ops", r.fallback_count},

@@ -97,10 +97,3 @@ def test_missing_data_root_says_what_to_pass(tmp_path):
     r = run("data", "--data-root", str(tmp_path / "absent"))
     assert r.returncode == 1
     assert "--model DIR" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-
-
-def test_demo_prints_loader_statistics():
-    r = run("demo", "--data-root", str(DATA_ROOT))
-    assert r.returncode == 0, r.stderr
-    assert "calibration loader: 512 samples in 64 batches" in r.stdout
-    assert "eval loader:" in r.stdout

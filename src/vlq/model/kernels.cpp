@@ -7,16 +7,23 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "vlq/core/error.hpp"
+#include "vlq/model/thread_pool.hpp"
 
 namespace vlq::model::kernels {
 
 namespace {
 
+// The pool is created on first use and replaced by set_num_threads; kernels never run while a
+// model is being loaded, which is the only place the thread count changes.
+std::mutex g_pool_mutex;
+std::unique_ptr<ThreadPool> g_pool;
 std::atomic<int> g_threads{0};
 
 int default_threads() {
@@ -30,18 +37,45 @@ int default_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+ThreadPool& pool() {
+  if (g_threads.load() == 0) set_num_threads(0);
+  return *g_pool;
+}
+
 void check_size(std::span<const float> s, int64_t expected, const char* what) {
   if (static_cast<int64_t>(s.size()) != expected)
     fail(std::string("kernels: ") + what + " has " + std::to_string(s.size()) + " elements, expected " +
          std::to_string(expected));
 }
 
+// Matmul blocking (see linear()). K is cut into near-equal chunks of at most kMaxKChunk so a
+// chunk of the input rows stays in cache while weight tiles stream past it; a weight that must
+// be widened is widened kTileFloats at a time into a per-thread buffer that sgemm then reads
+// from cache, instead of writing and re-reading a whole fp32 copy through DRAM.
+constexpr int64_t kMaxKChunk = 2048;
+constexpr int64_t kTileFloats = 1 << 18;  // 1 MiB: a Zen 2 L2
+// Below this many multiply-adds one thread does the whole matmul (dispatch would dominate).
+constexpr int64_t kSerialMacs = int64_t(1) << 20;
+// Work is cut into this many tasks per thread, claimed dynamically: when the machine is shared
+// and a worker is descheduled, the others take over its share instead of waiting for it.
+constexpr int64_t kTasksPerThread = 4;
+// Element-wise kernels split only when every thread gets at least this many elements.
+constexpr int64_t kElementwiseGrain = 1 << 14;
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
 }  // namespace
 
 void set_num_threads(int threads) {
   const int n = threads > 0 ? threads : default_threads();
+  // OpenBLAS runs inside pool tasks, one thread each: its own workers would only contend with
+  // the pool's for the same cores.
+  openblas_set_num_threads(1);
+  const std::lock_guard lock(g_pool_mutex);
+  if (g_pool && g_pool->size() == n) return;
+  g_pool.reset();
+  g_pool = std::make_unique<ThreadPool>(n);
   g_threads = n;
-  openblas_set_num_threads(n);
 }
 
 int num_threads() {
@@ -49,42 +83,82 @@ int num_threads() {
   return g_threads.load();
 }
 
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& body) {
+void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& body, int64_t min_chunk) {
   if (n <= 0) return;
-  const int64_t chunks = std::min<int64_t>(num_threads(), n);
+  const int64_t grain = std::max<int64_t>(1, min_chunk);
+  const int64_t chunks = std::min<int64_t>(kTasksPerThread * num_threads(), (n + grain - 1) / grain);
   if (chunks <= 1) {
     body(0, n);
     return;
   }
-  std::vector<std::jthread> workers;
-  workers.reserve(static_cast<size_t>(chunks - 1));
   const int64_t step = (n + chunks - 1) / chunks;
-  for (int64_t c = 1; c < chunks; ++c) {
+  pool().run(chunks, [&](int64_t c) {
     const int64_t begin = c * step, end = std::min(n, begin + step);
-    if (begin < end) workers.emplace_back([&body, begin, end] { body(begin, end); });
-  }
-  body(0, std::min(n, step));  // the calling thread takes the first chunk
+    if (begin < end) body(begin, end);
+  });
 }
 
 void linear(std::span<const float> x, int64_t rows, int64_t in_features,
             std::span<const float> weight, int64_t out_features, std::span<const float> bias,
             std::span<float> y) {
-  check_size(x, rows * in_features, "linear input");
   check_size(weight, out_features * in_features, "linear weight");
-  check_size(y, rows * out_features, "linear output");
-  if (!bias.empty()) check_size(bias, out_features, "linear bias");
-  if (rows == 0 || out_features == 0) return;
-  float beta = 0.0f;
-  if (!bias.empty()) {
-    // Seed y with the bias and let sgemm accumulate onto it (beta = 1): one pass over y.
-    for (int64_t r = 0; r < rows; ++r)
-      std::copy(bias.begin(), bias.end(), y.begin() + r * out_features);
-    beta = 1.0f;
+  linear(x, rows, WeightMatrix(weight, out_features, in_features), bias, y);
+}
+
+void linear(std::span<const float> x, int64_t rows, const WeightMatrix& weight,
+            std::span<const float> bias, std::span<float> y) {
+  const int64_t M = rows, N = weight.rows(), K = weight.cols();
+  check_size(x, M * K, "linear input");
+  check_size(y, M * N, "linear output");
+  if (!bias.empty()) check_size(bias, N, "linear bias");
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    for (int64_t r = 0; r < M; ++r)
+      for (int64_t j = 0; j < N; ++j) y[size_t(r * N + j)] = bias.empty() ? 0.0f : bias[size_t(j)];
+    return;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
-              static_cast<int>(out_features), static_cast<int>(in_features), 1.0f, x.data(),
-              static_cast<int>(in_features), weight.data(), static_cast<int>(in_features), beta,
-              y.data(), static_cast<int>(out_features));
+  // Every sgemm call covers the same (column tile, K chunk) block whatever the weight's dtype and
+  // the thread count — OpenBLAS's result for an element depends on the block geometry — so
+  // widened, cached and in-place fp32 weights give bit-identical outputs (tests rely on it).
+  const int64_t k_chunks = (K + kMaxKChunk - 1) / kMaxKChunk;
+  const int64_t kc = round_up((K + k_chunks - 1) / k_chunks, 16);
+  const std::span<const float> direct = weight.f32();
+  const int64_t tile_cols = std::max<int64_t>(64, kTileFloats / kc / 16 * 16);
+  const int64_t tiles = (N + tile_cols - 1) / tile_cols;
+  const int64_t parts = M * N * K <= kSerialMacs ? 1 : std::min<int64_t>(kTasksPerThread * num_threads(), tiles);
+  const int64_t part_cols = (tiles + parts - 1) / parts * tile_cols;
+  auto run_part = [&](int64_t part) {
+    const int64_t n0 = part * part_cols, n1 = std::min(N, n0 + part_cols);
+    if (n0 >= n1) return;
+    // Seed y with the bias and let sgemm accumulate onto it (beta = 1): one pass over y.
+    if (!bias.empty())
+      for (int64_t r = 0; r < M; ++r)
+        std::copy(bias.begin() + n0, bias.begin() + n1, y.begin() + r * N + n0);
+    thread_local std::vector<float> tile;  // per pool thread, reused across calls
+    if (direct.empty()) tile.resize(std::max(tile.size(), static_cast<size_t>(std::min(tile_cols, n1 - n0) * kc)));
+    for (int64_t k0 = 0; k0 < K; k0 += kc) {
+      const int64_t k1 = std::min(K, k0 + kc);
+      const float beta = (k0 == 0 && bias.empty()) ? 0.0f : 1.0f;
+      for (int64_t c0 = n0; c0 < n1; c0 += tile_cols) {
+        const int64_t c1 = std::min(n1, c0 + tile_cols);
+        const float* b = direct.data() + c0 * K + k0;
+        int64_t ldb = K;
+        if (direct.empty()) {
+          weight.widen_tile(c0, c1, k0, k1, tile.data());
+          b = tile.data();
+          ldb = k1 - k0;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(M),
+                    static_cast<int>(c1 - c0), static_cast<int>(k1 - k0), 1.0f, x.data() + k0,
+                    static_cast<int>(K), b, static_cast<int>(ldb), beta, y.data() + c0,
+                    static_cast<int>(N));
+      }
+    }
+  };
+  if (parts == 1)
+    run_part(0);
+  else
+    pool().run(parts, run_part);
 }
 
 void rms_norm(std::span<const float> x, int64_t rows, int64_t dim, std::span<const float> weight,
@@ -103,13 +177,13 @@ void rms_norm(std::span<const float> x, int64_t rows, int64_t dim, std::span<con
       const float inv = 1.0f / std::sqrt(sum / static_cast<float>(dim) + eps);
       for (int64_t i = 0; i < dim; ++i) out[i] = weight[size_t(i)] * (in[i] * inv);
     }
-  });
+  }, kElementwiseGrain / std::max<int64_t>(1, dim));
 }
 
 void silu_inplace(std::span<float> x) {
   parallel_for(static_cast<int64_t>(x.size()), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) x[size_t(i)] = x[size_t(i)] / (1.0f + std::exp(-x[size_t(i)]));
-  });
+  }, kElementwiseGrain);
 }
 
 void silu_mul_inplace(std::span<float> gate, std::span<const float> up) {
@@ -119,7 +193,7 @@ void silu_mul_inplace(std::span<float> gate, std::span<const float> up) {
       const float g = gate[size_t(i)];
       gate[size_t(i)] = g / (1.0f + std::exp(-g)) * up[size_t(i)];
     }
-  });
+  }, kElementwiseGrain);
 }
 
 void gelu_erf_inplace(std::span<float> x) {
@@ -129,7 +203,7 @@ void gelu_erf_inplace(std::span<float> x) {
       const float v = x[size_t(i)];
       x[size_t(i)] = 0.5f * v * (1.0f + std::erf(v * kInvSqrt2));
     }
-  });
+  }, kElementwiseGrain);
 }
 
 namespace {
@@ -150,7 +224,7 @@ void softmax_rows(std::span<float> x, int64_t rows, int64_t cols) {
   check_size(x, rows * cols, "softmax input");
   parallel_for(rows, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) softmax_row(x.data() + r * cols, cols);
-  });
+  }, kElementwiseGrain / std::max<int64_t>(1, cols));
 }
 
 void apply_rope(std::span<float> x, int64_t rows, int64_t heads, int64_t head_dim,
@@ -172,7 +246,7 @@ void apply_rope(std::span<float> x, int64_t rows, int64_t heads, int64_t head_di
         }
       }
     }
-  });
+  }, kElementwiseGrain / std::max<int64_t>(1, heads * head_dim));
 }
 
 void attention(std::span<const float> q, std::span<const float> k, std::span<const float> v,
@@ -191,34 +265,38 @@ void attention(std::span<const float> q, std::span<const float> k, std::span<con
   const int64_t group = heads / kv_heads;
   const int q_stride = static_cast<int>(heads * head_dim);
   const int kv_stride = static_cast<int>(kv_heads * head_dim);
-  std::vector<float> scores(static_cast<size_t>(q_len * kv_len));
-  for (int64_t h = 0; h < heads; ++h) {
+  // One task per head: its two small sgemms and the masked softmax in between run on one
+  // thread, so heads spread over the pool instead of every tiny sgemm being split.
+  auto one_head = [&](int64_t h) {
     const int64_t kvh = h / group;
+    std::vector<float> scores(static_cast<size_t>(q_len * kv_len));
     // scores = scale · Q_h K_hᵀ over strided head slices (no copies).
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(q_len),
                 static_cast<int>(kv_len), static_cast<int>(head_dim), scale, q.data() + h * head_dim,
                 q_stride, k.data() + kvh * head_dim, kv_stride, 0.0f, scores.data(),
                 static_cast<int>(kv_len));
-    parallel_for(q_len, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        float* row = scores.data() + i * kv_len;
-        bool any_visible = false;
-        for (int64_t j = 0; j < kv_len; ++j) {
-          const bool visible = (!mask.causal || j <= i) &&
-                               (mask.key_is_real.empty() || mask.key_is_real[size_t(j)] != 0);
-          if (!visible) row[j] = -std::numeric_limits<float>::infinity();
-          any_visible = any_visible || visible;
-        }
-        if (!any_visible) std::fill(row, row + kv_len, 0.0f);  // uniform, as eager's finfo.min mask
-        softmax_row(row, kv_len);
+    for (int64_t i = 0; i < q_len; ++i) {
+      float* row = scores.data() + i * kv_len;
+      bool any_visible = false;
+      for (int64_t j = 0; j < kv_len; ++j) {
+        const bool visible = (!mask.causal || j <= i) &&
+                             (mask.key_is_real.empty() || mask.key_is_real[size_t(j)] != 0);
+        if (!visible) row[j] = -std::numeric_limits<float>::infinity();
+        any_visible = any_visible || visible;
       }
-    });
+      if (!any_visible) std::fill(row, row + kv_len, 0.0f);  // uniform, as eager's finfo.min mask
+      softmax_row(row, kv_len);
+    }
     // out_h = P · V_h
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(q_len),
                 static_cast<int>(head_dim), static_cast<int>(kv_len), 1.0f, scores.data(),
                 static_cast<int>(kv_len), v.data() + kvh * head_dim, kv_stride, 0.0f,
                 out.data() + h * head_dim, q_stride);
-  }
+  };
+  if (q_len * kv_len * head_dim * heads <= kSerialMacs)
+    for (int64_t h = 0; h < heads; ++h) one_head(h);
+  else
+    pool().run(heads, one_head);
 }
 
 }  // namespace vlq::model::kernels

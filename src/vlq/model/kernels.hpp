@@ -2,25 +2,38 @@
 // fp32 compute kernels shared by the language model and the vision tower. Matrices are
 // row-major. Matmuls go to OpenBLAS (cblas_sgemm); the element-wise kernels and attention are
 // written here because no Debian library offers them on plain buffers, and they are cheap
-// next to the matmuls; they split rows over threads with parallel_for.
+// next to the matmuls. All of them share one persistent thread pool (thread_pool.hpp): matmuls
+// split their output columns over it and call a single-threaded OpenBLAS per part, attention
+// runs one head per task, element-wise kernels split rows.
 #include <cstdint>
 #include <functional>
 #include <span>
 
+#include "vlq/model/weight_matrix.hpp"
+
 namespace vlq::model::kernels {
 
-// Threads used by OpenBLAS and by parallel_for. 0 = $VLQ_THREADS if set, else all cores.
+// Threads of the kernel pool (the caller counts as one). 0 = $VLQ_THREADS if set, else all
+// cores. Also pins OpenBLAS to one thread per call. Not to be called while kernels run.
 void set_num_threads(int threads);
 int num_threads();
 
-// Runs body(begin, end) over [0, n) split into at most num_threads() contiguous chunks
-// (serially when n is small or one thread is configured).
-void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end)>& body);
+// Runs body(begin, end) over [0, n) split into at most 4·num_threads() contiguous chunks of at
+// least min_chunk (serially when n is small, one thread is configured, or when called from
+// inside another parallel_for).
+void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end)>& body,
+                  int64_t min_chunk = 1);
 
 // y[rows, out] = x[rows, in] · w[out, in]ᵀ (+ bias[out] if non-empty). Like torch.nn.Linear.
 void linear(std::span<const float> x, int64_t rows, int64_t in_features,
             std::span<const float> weight, int64_t out_features, std::span<const float> bias,
             std::span<float> y);
+// The same with the weight in place in a checkpoint ([out, in] = weight.rows() × cols()): fp32
+// weights are read where they are, others are widened tile by tile inside the matmul. Outputs
+// are bit-identical whatever the weight's storage (the same values as F32, BF16 or a buffer)
+// and whatever the thread count.
+void linear(std::span<const float> x, int64_t rows, const WeightMatrix& weight,
+            std::span<const float> bias, std::span<float> y);
 
 // y[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) * weight  (Qwen2RMSNorm in fp32). y may alias x.
 void rms_norm(std::span<const float> x, int64_t rows, int64_t dim, std::span<const float> weight,

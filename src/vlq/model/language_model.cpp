@@ -24,9 +24,13 @@ std::string op_module(int64_t layer, int kind) {
 }  // namespace
 
 struct LanguageModel::LayerWeights {
+  // Norm weights and biases are tiny: widened once at load.
   std::vector<float> input_norm, post_norm;
-  std::vector<float> weight[kOpsPerLayer];
   std::vector<float> bias[kOpsPerLayer];  // only q, k, v have one
+  // Projection weights: views of the checkpoint (read in place or widened tile by tile in the
+  // matmul), or of `cached` when cache_f32_weights widened them at load.
+  WeightMatrix weight[kOpsPerLayer];
+  std::vector<float> cached[kOpsPerLayer];
 };
 
 LanguageModel::LanguageModel(const Checkpoint& checkpoint, const TextConfig& config,
@@ -57,48 +61,32 @@ LanguageModel::LanguageModel(const Checkpoint& checkpoint, const TextConfig& con
   checkpoint.expect_shape(lm_head_name_, std::vector<int64_t>{V, H});
   ops_.push_back(LinearOp{"lm_head", Tower::kLanguage, -1, "lm_head", H, V, false});
 
-  if (cache_f32_weights) {
-    for (int64_t l = 0; l < config.num_hidden_layers; ++l) {
-      cache_.push_back(std::make_unique<LayerWeights>());
-      load_layer(l, *cache_.back());
+  final_norm_ = checkpoint.load_f32("model.norm.weight");
+  layers_.resize(static_cast<size_t>(config.num_hidden_layers));
+  for (int64_t l = 0; l < config.num_hidden_layers; ++l) {
+    LayerWeights& w = layers_[static_cast<size_t>(l)];
+    const std::string p = layer_prefix(l);
+    w.input_norm = checkpoint.load_f32(p + "input_layernorm.weight");
+    w.post_norm = checkpoint.load_f32(p + "post_attention_layernorm.weight");
+    for (int k = 0; k < kOpsPerLayer; ++k) {
+      const LinearOp& op = ops_[static_cast<size_t>(l * kOpsPerLayer + k)];
+      if (op.has_bias) w.bias[k] = checkpoint.load_f32(op.name + ".bias");
+      w.weight[k] = cached_or_mapped(op.name + ".weight", cache_f32_weights, w.cached[k]);
     }
-    cached_lm_head_ = std::make_unique<std::vector<float>>();
-    read_weight(lm_head_name_, *cached_lm_head_);
   }
+  lm_head_ = cached_or_mapped(lm_head_name_, cache_f32_weights, cached_lm_head_);
 }
 
 LanguageModel::LanguageModel(LanguageModel&&) noexcept = default;
 LanguageModel::~LanguageModel() = default;
 
-void LanguageModel::read_weight(const std::string& name, std::vector<float>& out) const {
-  const TensorInfo& info = checkpoint_->tensor(name);
-  out.resize(static_cast<size_t>(info.numel()));
-  // Widen in parallel slices: converting a 3B layer is memory-bound and worth both cores.
-  const size_t elem = dtype_size(info.dtype);
-  kernels::parallel_for(static_cast<int64_t>(out.size() / 65536 + 1), [&](int64_t b, int64_t e) {
-    const size_t begin = std::min(out.size(), static_cast<size_t>(b) * 65536);
-    const size_t end = std::min(out.size(), static_cast<size_t>(e) * 65536);
-    convert_to_f32(info.dtype, info.bytes.subspan(begin * elem, (end - begin) * elem),
-                   std::span<float>(out).subspan(begin, end - begin));
-  });
-}
-
-void LanguageModel::load_layer(int64_t layer, LayerWeights& w) const {
-  const std::string p = layer_prefix(layer);
-  read_weight(p + "input_layernorm.weight", w.input_norm);
-  read_weight(p + "post_attention_layernorm.weight", w.post_norm);
-  for (int k = 0; k < kOpsPerLayer; ++k) {
-    const LinearOp& op = ops_[static_cast<size_t>(layer * kOpsPerLayer + k)];
-    read_weight(op.name + ".weight", w.weight[k]);
-    if (op.has_bias) read_weight(op.name + ".bias", w.bias[k]);
-  }
-}
-
-const LanguageModel::LayerWeights& LanguageModel::layer_weights(int64_t layer,
-                                                                LayerWeights& scratch) const {
-  if (!cache_.empty()) return *cache_[static_cast<size_t>(layer)];
-  load_layer(layer, scratch);
-  return scratch;
+WeightMatrix LanguageModel::cached_or_mapped(const std::string& name, bool cache,
+                                             std::vector<float>& storage) const {
+  const WeightMatrix mapped = WeightMatrix::of(checkpoint_->tensor(name));
+  // fp32 weights read in place need no cache: caching would only double them.
+  if (!cache || !mapped.f32().empty()) return mapped;
+  const std::span<const float> widened = mapped.to_f32(storage);
+  return WeightMatrix(widened, mapped.rows(), mapped.cols());
 }
 
 void LanguageModel::embed(std::span<const int64_t> ids, std::span<float> out) const {
@@ -139,9 +127,8 @@ void LanguageModel::decode(std::span<float> hidden, int64_t batch_size, int64_t 
   auto op_at = [&](int64_t layer, int kind) -> const LinearOp& {
     return ops_[static_cast<size_t>(layer * kOpsPerLayer + kind)];
   };
-  LayerWeights scratch;
   for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
-    const LayerWeights& w = layer_weights(l, scratch);
+    const LayerWeights& w = layers_[static_cast<size_t>(l)];
     // --- self attention
     kernels::rms_norm(hidden, R, H, w.input_norm, eps, normed);
     run_linear(op_at(l, kQ), input_for(normed), R, w.weight[kQ], w.bias[kQ], q, interceptor, row_is_real);
@@ -170,23 +157,13 @@ void LanguageModel::decode(std::span<float> hidden, int64_t batch_size, int64_t 
     run_linear(op_at(l, kDown), gate, R, w.weight[kDown], {}, delta, interceptor, row_is_real);
     for (size_t i = 0; i < hidden.size(); ++i) hidden[i] += delta[i];
   }
-  std::vector<float> final_norm;
-  read_weight("model.norm.weight", final_norm);
-  kernels::rms_norm(hidden, R, H, final_norm, eps, hidden);
+  kernels::rms_norm(hidden, R, H, final_norm_, eps, hidden);
 }
 
 void LanguageModel::lm_head(std::span<float> hidden, int64_t rows,
                             std::span<const uint8_t> row_is_real, std::span<float> logits,
                             LinearInterceptor* interceptor) const {
-  std::vector<float> converted;
-  std::span<const float> weight;
-  if (cached_lm_head_) {
-    weight = *cached_lm_head_;
-  } else {
-    read_weight(lm_head_name_, converted);
-    weight = converted;
-  }
-  run_linear(ops_.back(), hidden, rows, weight, {}, logits, interceptor, row_is_real);
+  run_linear(ops_.back(), hidden, rows, lm_head_, {}, logits, interceptor, row_is_real);
 }
 
 std::vector<LinearOp> LanguageModel::linear_ops() const { return ops_; }

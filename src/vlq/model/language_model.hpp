@@ -1,8 +1,9 @@
 #pragma once
 // The Qwen2.5-VL text decoder over a Checkpoint: token embedding, pre-norm decoder layers
 // (GQA attention with q/k/v bias and M-RoPE, SwiGLU MLP), final RMSNorm and lm_head (tied to the
-// embedding when the config says so). Layer weights are widened to fp32 when the layer runs and
-// dropped afterwards, unless caching is on.
+// embedding when the config says so). Projection weights stay in the memory-mapped checkpoint:
+// fp32 ones are read in place, others are widened tile by tile inside each matmul (or once at
+// load when caching is on); only norms and biases are widened up front.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -12,6 +13,7 @@
 #include "vlq/model/checkpoint.hpp"
 #include "vlq/model/config.hpp"
 #include "vlq/model/linear_hooks.hpp"
+#include "vlq/model/weight_matrix.hpp"
 
 namespace vlq::model {
 
@@ -43,16 +45,18 @@ class LanguageModel {
 
  private:
   struct LayerWeights;
-  void load_layer(int64_t layer, LayerWeights& w) const;
-  void read_weight(const std::string& name, std::vector<float>& out) const;
-  const LayerWeights& layer_weights(int64_t layer, LayerWeights& scratch) const;
+  // The checkpoint tensor `name` as a matrix: in place, or widened into `storage` when caching
+  // (and it is not fp32 already).
+  WeightMatrix cached_or_mapped(const std::string& name, bool cache, std::vector<float>& storage) const;
 
   const Checkpoint* checkpoint_;
   TextConfig config_;
   std::string lm_head_name_;  // "lm_head.weight" or the tied embedding
   std::vector<LinearOp> ops_;
-  std::vector<std::unique_ptr<LayerWeights>> cache_;  // per layer when caching, else empty
-  std::unique_ptr<std::vector<float>> cached_lm_head_;
+  std::vector<LayerWeights> layers_;
+  std::vector<float> final_norm_;
+  WeightMatrix lm_head_;
+  std::vector<float> cached_lm_head_;
 };
 
 }  // namespace vlq::model

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "vlq/model/linear_hooks.hpp"
+#include "vlq/model/weight_matrix.hpp"
 
 namespace vlq::model {
 
@@ -15,5 +16,12 @@ namespace vlq::model {
 void run_linear(const LinearOp& op, std::span<float> x, int64_t rows,
                 std::span<const float> weight, std::span<const float> bias, std::span<float> y,
                 LinearInterceptor* interceptor, std::span<const uint8_t> row_is_real = {});
+
+// The same with the weight where the checkpoint keeps it. It is widened to fp32 as a whole only
+// when the interceptor may replace it (LinearInterceptor::replaces_weight); otherwise the matmul
+// reads it in place or widens it tile by tile (kernels::linear).
+void run_linear(const LinearOp& op, std::span<float> x, int64_t rows, const WeightMatrix& weight,
+                std::span<const float> bias, std::span<float> y, LinearInterceptor* interceptor,
+                std::span<const uint8_t> row_is_real = {});
 
 }  // namespace vlq::model

@@ -43,6 +43,10 @@ class LinearInterceptor {
   virtual std::span<const float> weight(const LinearOp& /*op*/, std::span<const float> weight) {
     return weight;
   }
+  // False promises that weight() would return its argument unchanged for this op: the model
+  // then skips widening the whole stored weight to fp32 for weight() (and does not call it) and
+  // streams the stored weight through the matmul. The output is bit-identical either way.
+  virtual bool replaces_weight(const LinearOp& /*op*/) const { return true; }
   // After the matmul (bias added). May observe or modify the output in place.
   virtual void after(const LinearOp& /*op*/, ActivationView /*output*/) {}
 };

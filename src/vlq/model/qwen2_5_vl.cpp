@@ -141,13 +141,23 @@ std::vector<float> Qwen25VL::final_hidden_states(const ModelInputs& inputs,
 }
 
 std::vector<float> Qwen25VL::forward(const ModelInputs& inputs, LinearInterceptor* interceptor) const {
+  check_inputs(inputs, impl_->config);
+  std::vector<float> logits(static_cast<size_t>(inputs.batch_size * inputs.seq_len * impl_->config.text.vocab_size));
+  forward_into(inputs, logits, interceptor);
+  return logits;
+}
+
+void Qwen25VL::forward_into(const ModelInputs& inputs, std::span<float> logits,
+                            LinearInterceptor* interceptor) const {
+  check_inputs(inputs, impl_->config);
+  const int64_t R = inputs.batch_size * inputs.seq_len;
+  if (logits.size() != static_cast<size_t>(R * impl_->config.text.vocab_size))
+    fail("forward: logits buffer has " + std::to_string(logits.size()) + " floats, expected B·L·vocab = " +
+         std::to_string(R * impl_->config.text.vocab_size));
   std::vector<uint8_t> row_is_real;
   std::vector<float> hidden = impl_->hidden_states(inputs, interceptor, row_is_real);
-  const int64_t R = inputs.batch_size * inputs.seq_len;
-  std::vector<float> logits(static_cast<size_t>(R * impl_->config.text.vocab_size));
   impl_->language->lm_head(hidden, R, inputs.attention_mask.empty() ? std::span<const uint8_t>{} : row_is_real,
                            logits, interceptor);
-  return logits;
 }
 
 TokenLoss Qwen25VL::token_loss(const ModelInputs& inputs, std::span<const int64_t> labels,

@@ -63,6 +63,11 @@ class Qwen25VL {
   // Logits [B, L, vocab] (fp32).
   std::vector<float> forward(const ModelInputs& inputs,
                              LinearInterceptor* interceptor = nullptr) const;
+  // The same into `logits` (B·L·vocab floats), which need not be initialised: every element is
+  // written. Lets callers skip zero-filling a buffer that, for a 151936-token vocabulary, takes
+  // longer to page in than a small model takes to run.
+  void forward_into(const ModelInputs& inputs, std::span<float> logits,
+                    LinearInterceptor* interceptor = nullptr) const;
 
   // Per-position next-token NLL for labels [B, L] (shifted by one as HF ForCausalLMLoss).
   // lm_head runs only on scored rows (the interceptor's lm_head calls see those rows only).

@@ -111,13 +111,17 @@ void bind_model(nb::module_& m) {
              std::optional<Ids2D> image_grid_thw, std::optional<Floats2D> image_features) {
             InputArrays arrays{input_ids, attention_mask, position_ids, pixel_values, image_grid_thw, image_features};
             const ModelInputs in = arrays.inputs();
-            std::vector<float> logits;
+            const size_t shape[3] = {size_t(in.batch_size), size_t(in.seq_len),
+                                     size_t(model.config().text.vocab_size)};
+            // Uninitialised like np.empty: the model writes every logit, and zero-filling
+            // B·L·151936 floats first would cost more than a small model's whole forward.
+            auto logits = std::make_unique_for_overwrite<float[]>(shape[0] * shape[1] * shape[2]);
             {
               nb::gil_scoped_release release;
-              logits = model.forward(in);
+              model.forward_into(in, {logits.get(), shape[0] * shape[1] * shape[2]});
             }
-            return to_numpy(std::move(logits), {size_t(in.batch_size), size_t(in.seq_len),
-                                                size_t(model.config().text.vocab_size)});
+            nb::capsule deleter(logits.get(), [](void* p) noexcept { std::default_delete<float[]>()(static_cast<float*>(p)); });
+            return nb::ndarray<nb::numpy, float>(logits.release(), 3, shape, deleter);
           },
           "input_ids"_a, "attention_mask"_a = nb::none(), "position_ids"_a = nb::none(),
           "pixel_values"_a = nb::none(), "image_grid_thw"_a = nb::none(),

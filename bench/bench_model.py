@@ -178,7 +178,7 @@ def main() -> None:
             print(f"  ratio {s}/torch: {res[s]['tokens_per_s'] / res['torch']['tokens_per_s']:.2f}x")
         if a.cpp_bench and which == "3b":
             env = dict(os.environ, VLQ_BENCH_MODEL=str(model_dir), VLQ_THREADS=str(a.threads))
-            subprocess.run([a.cpp_bench, "--benchmark_filter=SgemmPeak|LmForward/0"], env=env, check=False)
+            subprocess.run([a.cpp_bench, "--forward-reps", "2"], env=env, check=False)
 
 
 if __name__ == "__main__":

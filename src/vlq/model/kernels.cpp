@@ -53,7 +53,7 @@ void check_size(std::span<const float> s, int64_t expected, const char* what) {
 // be widened is widened kTileFloats at a time into a per-thread buffer that sgemm then reads
 // from cache, instead of writing and re-reading a whole fp32 copy through DRAM.
 constexpr int64_t kMaxKChunk = 2048;
-constexpr int64_t kTileFloats = 1 << 18;  // 1 MiB: a Zen 2 L2
+constexpr int64_t kTileFloats = 1 << 20;  // 4 MiB: half the L3
 // Below this many multiply-adds one thread does the whole matmul (dispatch would dominate).
 constexpr int64_t kSerialMacs = int64_t(1) << 20;
 // Work is cut into this many tasks per thread, claimed dynamically: when the machine is shared

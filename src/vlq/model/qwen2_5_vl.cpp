@@ -7,6 +7,7 @@
 #include "vlq/core/error.hpp"
 #include "vlq/model/kernels.hpp"
 #include "vlq/model/language_model.hpp"
+#include "vlq/model/log_sum_exp.hpp"
 #include "vlq/model/vision_tower.hpp"
 
 namespace vlq::model {
@@ -196,13 +197,8 @@ TokenLoss Qwen25VL::token_loss(const ModelInputs& inputs, std::span<const int64_
   kernels::parallel_for(S, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const float* z = logits.data() + i * V;
-      // log-softmax with the max subtracted, accumulated in double.
-      double max = z[0];
-      for (int64_t j = 1; j < V; ++j) max = std::max(max, double(z[j]));
-      double sum = 0.0;
-      for (int64_t j = 0; j < V; ++j) sum += std::exp(double(z[j]) - max);
       const size_t at = static_cast<size_t>(rows[size_t(i)]);
-      out.nll[at] = (max + std::log(sum)) - double(z[targets[size_t(i)]]);
+      out.nll[at] = log_sum_exp(std::span<const float>(z, static_cast<size_t>(V))) - double(z[targets[size_t(i)]]);
       out.scored[at] = 1;
     }
   });

@@ -24,7 +24,6 @@
 #include "vlq/core/error.hpp"
 #include "vlq/core/file_io.hpp"
 #include "vlq/core/json.hpp"
-#include "vlq/core/progress.hpp"
 #include "vlq/data/data_pipeline.hpp"
 #include "vlq/data/data_report.hpp"
 #include "vlq/data/dataset_file.hpp"
@@ -130,21 +129,7 @@ eval::EvalResult float_eval(const DemoOptions& o, const fs::path& model_dir, con
   model::LoadOptions load;
   load.threads = o.threads;
   const model::Qwen25VL model = model::Qwen25VL::load(model_dir, load);
-  const auto plan = dataset.loader.batch_plan(0);
-  Progress progress("eval", static_cast<int64_t>(plan.size()), !o.quiet);
-  size_t next = 0;
-  eval::EvalOptions options;
-  options.on_batch = [&](int64_t done) { progress.set(done); };
-  eval::EvalResult r = eval::evaluate_stream(
-      model,
-      [&](data::Batch& batch) {
-        if (next == plan.size()) return false;
-        batch = dataset.loader.collate(plan[next++]);
-        return true;
-      },
-      options);
-  progress.finish();
-  return r;
+  return eval::evaluate_loader(model, dataset.loader, {}, !o.quiet);
 }
 
 std::vector<std::string> ranking_of(const Json& report, const std::string& method) {

@@ -9,7 +9,6 @@
 #include "vlq/cli/commands.hpp"
 #include "vlq/core/error.hpp"
 #include "vlq/core/file_io.hpp"
-#include "vlq/core/progress.hpp"
 #include "vlq/data/dataset_file.hpp"
 #include "vlq/eval/nll_eval.hpp"
 #include "vlq/model/qwen2_5_vl.hpp"
@@ -37,21 +36,9 @@ void run_eval(const EvalCliOptions& o) {
   load.cache_f32_weights = o.cache_weights;
   const model::Qwen25VL model = model::Qwen25VL::load(o.model, load);
 
-  const auto plan = dataset.loader.batch_plan(0);
-  Progress progress("eval", static_cast<int64_t>(plan.size()), !o.quiet);
-  size_t next = 0;
   eval::EvalOptions options;
   options.weighting = weighting;
-  options.on_batch = [&](int64_t done) { progress.set(done); };
-  const eval::EvalResult result = eval::evaluate_stream(
-      model,
-      [&](data::Batch& batch) {
-        if (next == plan.size()) return false;
-        batch = dataset.loader.collate(plan[next++]);
-        return true;
-      },
-      options);
-  progress.finish();
+  const eval::EvalResult result = eval::evaluate_loader(model, dataset.loader, options, !o.quiet);
   if (o.out) write_file_atomic(*o.out, eval::samples_jsonl(result));
   std::printf("score %.6f  (mean NLL %.6f over %lld %s, perplexity %.4f, %lld samples, %s)\n",
               result.score, result.mean_nll, static_cast<long long>(result.tokens),

@@ -4,6 +4,7 @@
 
 #include "vlq/core/error.hpp"
 #include "vlq/core/json.hpp"
+#include "vlq/core/progress.hpp"
 #include "vlq/eval/batch_inputs.hpp"
 
 namespace vlq::eval {
@@ -87,6 +88,24 @@ EvalResult evaluate(const model::Qwen25VL& model, std::span<const data::Batch> b
         return true;
       },
       options);
+}
+
+EvalResult evaluate_loader(const model::Qwen25VL& model, const data::Loader& loader, EvalOptions options,
+                           bool show_progress) {
+  const auto plan = loader.batch_plan(0);
+  Progress progress("eval", static_cast<int64_t>(plan.size()), show_progress);
+  options.on_batch = [&](int64_t done) { progress.set(done); };
+  size_t next = 0;
+  EvalResult result = evaluate_stream(
+      model,
+      [&](data::Batch& batch) {
+        if (next == plan.size()) return false;
+        batch = loader.collate(plan[next++]);
+        return true;
+      },
+      options);
+  progress.finish();
+  return result;
 }
 
 std::string samples_jsonl(const EvalResult& result) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "vlq/data/batch.hpp"
+#include "vlq/data/loader.hpp"
 #include "vlq/model/linear_hooks.hpp"
 #include "vlq/model/qwen2_5_vl.hpp"
 
@@ -72,6 +73,11 @@ EvalResult evaluate(const model::Qwen25VL& model, std::span<const data::Batch> b
 EvalResult evaluate_stream(const model::Qwen25VL& model,
                            const std::function<bool(data::Batch&)>& next,
                            const EvalOptions& options = {});
+
+// Every batch of `loader` in its epoch-0 order, collated one at a time (what `vlq eval` and the
+// demo score), with a progress line on stderr when `show_progress`.
+EvalResult evaluate_loader(const model::Qwen25VL& model, const data::Loader& loader, EvalOptions options,
+                           bool show_progress);
 
 // One JSON object per sample line: {"sample_index", "nll_sum", "tokens", "mean_nll", "perplexity"}.
 std::string samples_jsonl(const EvalResult& result);

@@ -15,6 +15,7 @@
 #include "vlq/data/data_pipeline.hpp"
 #include "vlq/data/dataset_file.hpp"
 #include "vlq/data/loader_statistics.hpp"
+#include "numpy_out.hpp"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -22,16 +23,8 @@ namespace data = vlq::data;
 
 namespace {
 
-// Moves `values` into a numpy array. The capsule owns the vector; its deleter is the one place
-// the heap object is released (nanobind's ownership hand-off needs a plain pointer).
-template <typename T>
-nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_list<size_t> shape) {
-  auto owned = std::make_unique<std::vector<T>>(std::move(values));
-  T* ptr = owned->data();
-  nb::capsule owner(owned.get(), [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  owned.release();
-  return nb::ndarray<nb::numpy, T>(ptr, shape, owner);
-}
+using vlq::python::to_numpy;
+
 
 nb::dict batch_to_dict(data::Batch&& b) {
   const auto B = static_cast<size_t>(b.batch_size);

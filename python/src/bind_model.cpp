@@ -18,6 +18,7 @@
 
 #include "vlq/core/error.hpp"
 #include "vlq/model/qwen2_5_vl.hpp"
+#include "numpy_out.hpp"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -25,6 +26,8 @@ using vlq::model::ModelInputs;
 using vlq::model::Qwen25VL;
 
 namespace {
+
+using vlq::python::to_numpy;
 
 using Ids2D = nb::ndarray<const int64_t, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
 using Ids3D = nb::ndarray<const int64_t, nb::ndim<3>, nb::c_contig, nb::device::cpu>;
@@ -35,16 +38,6 @@ std::span<const T> view(const A& a) {
   return {a.data(), a.size()};
 }
 
-// Hands a std::vector to numpy without a copy: the capsule owns it and its deleter is the one
-// place the heap object is released (nanobind's ownership hand-off needs a plain pointer).
-template <typename T>
-nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::vector<size_t> shape) {
-  auto owned = std::make_unique<std::vector<T>>(std::move(values));
-  T* data = owned->data();
-  nb::capsule deleter(owned.get(), [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  owned.release();
-  return nb::ndarray<nb::numpy, T>(data, shape.size(), shape.data(), deleter);
-}
 
 struct InputArrays {
   Ids2D input_ids;

@@ -23,23 +23,18 @@
 #include "vlq/quant/qparams.hpp"
 #include "vlq/quant/scheme.hpp"
 #include "vlq/quant/weight_quant.hpp"
+#include "numpy_out.hpp"
 
 namespace nb = nanobind;
 
 namespace {
 
+using vlq::python::to_numpy;
+
 using FloatsIn = nb::ndarray<const float, nb::c_contig, nb::device::cpu>;
 using Floats2D = nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
 using FloatsOut = nb::ndarray<nb::numpy, float>;
 
-// Hands a vector to numpy without copying; the capsule owns it (and frees it with the array).
-FloatsOut to_numpy(std::vector<float>&& values, std::vector<size_t> shape) {
-  auto owned = std::make_unique<std::vector<float>>(std::move(values));
-  float* data = owned->data();
-  nb::capsule deleter(owned.get(), [](void* p) noexcept { delete static_cast<std::vector<float>*>(p); });
-  owned.release();  // ownership passed to `deleter`
-  return FloatsOut(data, shape.size(), shape.data(), deleter);
-}
 
 // Runs `fn` on a copy of x (a span over the copy's elements) and returns the copy as numpy.
 template <typename Array, typename Fn>
@@ -48,7 +43,7 @@ FloatsOut on_copy(const Array& x, Fn&& fn) {
   fn(std::span<float>(values));
   std::vector<size_t> shape;
   for (size_t d = 0; d < x.ndim(); ++d) shape.push_back(x.shape(d));
-  return to_numpy(std::move(values), std::move(shape));
+  return to_numpy(std::move(values), shape);
 }
 
 std::span<const float> span_of(const Floats2D& x) { return {x.data(), x.size()}; }

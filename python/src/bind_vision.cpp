@@ -19,19 +19,15 @@
 #include "vlq/vision/image_decoder.hpp"
 #include "vlq/vision/image_processor.hpp"
 #include "vlq/vision/smart_resize.hpp"
+#include "numpy_out.hpp"
 
 namespace nb = nanobind;
 using namespace nb::literals;
 
 namespace {
 
-// Hands a std::vector's buffer to numpy without copying; the capsule owns the vector.
-template <typename T>
-nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_list<size_t> shape) {
-  auto* owner = new std::vector<T>(std::move(values));  // freed by the capsule below
-  nb::capsule deleter(owner, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  return nb::ndarray<nb::numpy, T>(owner->data(), shape, deleter);
-}
+using vlq::python::to_numpy;
+
 
 // Runs the processor with pixel_values written straight into an uninitialised buffer that numpy
 // then owns (no zero-fill, no copy) → (pixel_values [N, patch_dim], image_grid_thw [1, 3]).

@@ -19,25 +19,17 @@
 #include "vlq/model/vision_rotary.hpp"
 #include "vlq/model/vision_tower.hpp"
 #include "vlq/model/vision_windows.hpp"
+#include "numpy_out.hpp"
 
 namespace nb = nanobind;
 
 namespace {
 
+using vlq::python::to_numpy;
+
 using FloatIn = nb::ndarray<const float, nb::c_contig, nb::device::cpu>;
 using Int64In = nb::ndarray<const int64_t, nb::c_contig, nb::device::cpu>;
 
-// Hands a vector to numpy without copying: the capsule owns it and frees it with the array.
-template <class T>
-nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_list<size_t> shape) {
-  auto holder = std::make_unique<std::vector<T>>(std::move(values));
-  T* data = holder->data();
-  nb::capsule owner(holder.get(), [](void* p) noexcept {
-    std::unique_ptr<std::vector<T>>(static_cast<std::vector<T>*>(p));
-  });
-  holder.release();  // now owned by the capsule
-  return nb::ndarray<nb::numpy, T>(data, shape, owner);
-}
 
 std::span<const int64_t> grid_span(const Int64In& grid) {
   if (grid.ndim() != 2 || grid.shape(1) != 3) {

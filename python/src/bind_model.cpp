@@ -18,6 +18,7 @@
 
 #include "vlq/core/error.hpp"
 #include "vlq/model/qwen2_5_vl.hpp"
+#include "buffer_recycler.hpp"
 #include "numpy_out.hpp"
 
 namespace nb = nanobind;
@@ -73,6 +74,12 @@ struct InputArrays {
   }
 };
 
+// The model as Python holds it: with the recycler its forward's logits come back to.
+struct LoadedModel {
+  Qwen25VL model;
+  std::shared_ptr<vlq::python::BufferRecycler> logits = std::make_shared<vlq::python::BufferRecycler>();
+};
+
 nb::dict op_dict(const vlq::model::LinearOp& op) {
   nb::dict d;
   d["name"] = op.name;
@@ -88,40 +95,37 @@ nb::dict op_dict(const vlq::model::LinearOp& op) {
 }  // namespace
 
 void bind_model(nb::module_& m) {
-  nb::class_<Qwen25VL>(m, "Model",
+  nb::class_<LoadedModel>(m, "Model",
                        "Qwen2.5-VL in fp32 over a memory-mapped safetensors checkpoint directory.")
       .def(nb::new_([](const std::filesystem::path& dir, int threads, bool cache_f32_weights) {
              vlq::model::LoadOptions options;
              options.threads = threads;
              options.cache_f32_weights = cache_f32_weights;
-             return std::make_unique<Qwen25VL>(Qwen25VL::load(dir, options));
+             return std::make_unique<LoadedModel>(LoadedModel{Qwen25VL::load(dir, options)});
            }),
            "model_dir"_a, "threads"_a = 0, "cache_f32_weights"_a = false)
       .def(
           "forward",
-          [](const Qwen25VL& model, Ids2D input_ids, std::optional<Ids2D> attention_mask,
+          [](const LoadedModel& loaded, Ids2D input_ids, std::optional<Ids2D> attention_mask,
              std::optional<Ids3D> position_ids, std::optional<Floats2D> pixel_values,
              std::optional<Ids2D> image_grid_thw, std::optional<Floats2D> image_features) {
             InputArrays arrays{input_ids, attention_mask, position_ids, pixel_values, image_grid_thw, image_features};
             const ModelInputs in = arrays.inputs();
             const size_t shape[3] = {size_t(in.batch_size), size_t(in.seq_len),
-                                     size_t(model.config().text.vocab_size)};
-            // Uninitialised like np.empty: the model writes every logit, and zero-filling
-            // B·L·151936 floats first would cost more than a small model's whole forward.
-            auto logits = std::make_unique_for_overwrite<float[]>(shape[0] * shape[1] * shape[2]);
-            {
+                                     size_t(loaded.model.config().text.vocab_size)};
+            // Never zero-filled (the model writes every logit) and, in a loop, the previous
+            // result's pages reused: see buffer_recycler.hpp.
+            return loaded.logits->make_array(shape, [&](std::span<float> logits) {
               nb::gil_scoped_release release;
-              model.forward_into(in, {logits.get(), shape[0] * shape[1] * shape[2]});
-            }
-            nb::capsule deleter(logits.get(), [](void* p) noexcept { std::default_delete<float[]>()(static_cast<float*>(p)); });
-            return nb::ndarray<nb::numpy, float>(logits.release(), 3, shape, deleter);
+              loaded.model.forward_into(in, logits);
+            });
           },
           "input_ids"_a, "attention_mask"_a = nb::none(), "position_ids"_a = nb::none(),
           "pixel_values"_a = nb::none(), "image_grid_thw"_a = nb::none(),
           "image_features"_a = nb::none(), "Logits [B, L, vocab] float32.")
       .def(
           "token_nll",
-          [](const Qwen25VL& model, Ids2D input_ids, Ids2D labels, std::optional<Ids2D> attention_mask,
+          [](const LoadedModel& loaded, Ids2D input_ids, Ids2D labels, std::optional<Ids2D> attention_mask,
              std::optional<Ids3D> position_ids, std::optional<Floats2D> pixel_values,
              std::optional<Ids2D> image_grid_thw, std::optional<Floats2D> image_features) {
             InputArrays arrays{input_ids, attention_mask, position_ids, pixel_values, image_grid_thw, image_features};
@@ -131,7 +135,7 @@ void bind_model(nb::module_& m) {
             vlq::model::TokenLoss loss;
             {
               nb::gil_scoped_release release;
-              loss = model.token_loss(in, view<int64_t>(labels));
+              loss = loaded.model.token_loss(in, view<int64_t>(labels));
             }
             const std::vector<size_t> shape{size_t(in.batch_size), size_t(in.seq_len)};
             std::vector<uint8_t> scored = std::move(loss.scored);
@@ -142,12 +146,12 @@ void bind_model(nb::module_& m) {
           "image_features"_a = nb::none(),
           "(nll [B, L] float64, scored [B, L] uint8): at t, -log p(labels[t+1]); HF's shift.")
       .def("linear_ops",
-           [](const Qwen25VL& model) {
+           [](const LoadedModel& loaded) {
              nb::list out;
-             for (const auto& op : model.linear_ops()) out.append(op_dict(op));
+             for (const auto& op : loaded.model.linear_ops()) out.append(op_dict(op));
              return out;
            })
-      .def_prop_ro("vocab_size", [](const Qwen25VL& m) { return m.config().text.vocab_size; })
-      .def_prop_ro("hidden_size", [](const Qwen25VL& m) { return m.config().text.hidden_size; })
-      .def_prop_ro("num_layers", [](const Qwen25VL& m) { return m.config().text.num_hidden_layers; });
+      .def_prop_ro("vocab_size", [](const LoadedModel& m) { return m.model.config().text.vocab_size; })
+      .def_prop_ro("hidden_size", [](const LoadedModel& m) { return m.model.config().text.hidden_size; })
+      .def_prop_ro("num_layers", [](const LoadedModel& m) { return m.model.config().text.num_hidden_layers; });
 }

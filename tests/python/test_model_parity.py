@@ -120,6 +120,41 @@ def test_explicit_position_ids_are_used(tiny_root):
     assert np.abs(ours.forward(ids, attention_mask=mask) - ref).max() > 1e-3
 
 
+def test_recycled_logits_never_alias_a_live_result(tiny_root):
+    """forward() reuses the storage of a freed result (buffer_recycler.hpp); a result that is still
+    alive must never be written to, and a reused buffer must hold only the new forward's logits."""
+    path = tiny_root / "tiny_a"
+    ours = _core.Model(str(path), threads=2)
+    hf = hf_model(path)
+    ids_a, mask_a = padded_batch(seed=11, lengths=[9, 9])
+    ids_b, mask_b = padded_batch(seed=12, lengths=[9, 5])
+    with torch.no_grad():
+        ref_a = hf(input_ids=torch.from_numpy(ids_a), attention_mask=torch.from_numpy(mask_a)).logits.numpy()
+        ref_b = hf(input_ids=torch.from_numpy(ids_b), attention_mask=torch.from_numpy(mask_b)).logits.numpy()
+    real_b = mask_b.astype(bool)
+
+    a = ours.forward(ids_a, attention_mask=mask_a)
+    a_view = a[1:]  # a view keeps the storage alive after `a` is gone
+    b = ours.forward(ids_b, attention_mask=mask_b)
+    assert not np.shares_memory(a, b)
+    del a
+    c = ours.forward(ids_b, attention_mask=mask_b)
+    assert not np.shares_memory(a_view, c) and not np.shares_memory(b, c)
+    assert np.abs(a_view - ref_a[1:]).max() <= LOGIT_ATOL
+    del a_view, b
+    for _ in range(3):  # now storage is recycled from one result to the next
+        d = ours.forward(ids_a, attention_mask=mask_a)
+        assert np.abs(d - ref_a).max() <= LOGIT_ATOL
+        del d
+        e = ours.forward(ids_b, attention_mask=mask_b)
+        assert np.abs(e[real_b] - ref_b[real_b]).max() <= LOGIT_ATOL
+        del e
+    assert np.abs(c[real_b] - ref_b[real_b]).max() <= LOGIT_ATOL
+    # A different shape after a recycled one: fresh storage of the right size.
+    f = ours.forward(ids_a[:1], attention_mask=mask_a[:1])
+    assert f.shape == (1, 9, ours.vocab_size) and np.abs(f - ref_a[:1]).max() <= LOGIT_ATOL
+
+
 def _legacy(name: str) -> str:
     name = re.sub(r"^model\.language_model\.", "model.", name)
     return re.sub(r"^model\.visual\.", "visual.", name)

@@ -54,6 +54,11 @@ void check_size(std::span<const float> s, int64_t expected, const char* what) {
 // from cache, instead of writing and re-reading a whole fp32 copy through DRAM.
 constexpr int64_t kMaxKChunk = 2048;
 constexpr int64_t kTileFloats = 1 << 20;  // 4 MiB: half the L3
+// OpenBLAS zeroes the output block of a beta = 0 call in a pass of its own before accumulating
+// into it, so a column tile's output block [rows, tile] should still be in L2 for the second
+// pass: with a small K (the lm_head of a narrow model) a 4 MiB weight tile would otherwise span
+// a 16 MB output block that makes both passes go to DRAM.
+constexpr int64_t kOutputBlockFloats = 1 << 17;  // 512 KiB: half an L2
 // Below this many multiply-adds one thread does the whole matmul (dispatch would dominate).
 constexpr int64_t kSerialMacs = int64_t(1) << 20;
 // Work is cut into this many tasks per thread, claimed dynamically: when the machine is shared
@@ -123,7 +128,10 @@ void linear(std::span<const float> x, int64_t rows, const WeightMatrix& weight,
   const int64_t k_chunks = (K + kMaxKChunk - 1) / kMaxKChunk;
   const int64_t kc = round_up((K + k_chunks - 1) / k_chunks, 16);
   const std::span<const float> direct = weight.f32();
-  const int64_t tile_cols = std::max<int64_t>(64, kTileFloats / kc / 16 * 16);
+  // (Never narrower than 512 columns: a tile re-packs the input rows, which for a tall input
+  // costs more than the output block's trip to DRAM.)
+  const int64_t tile_cols = std::max<int64_t>(
+      64, std::min(kTileFloats / kc, std::max<int64_t>(512, kOutputBlockFloats / M)) / 16 * 16);
   const int64_t tiles = (N + tile_cols - 1) / tile_cols;
   const int64_t parts = M * N * K <= kSerialMacs ? 1 : std::min<int64_t>(kTasksPerThread * num_threads(), tiles);
   const int64_t part_cols = (tiles + parts - 1) / parts * tile_cols;

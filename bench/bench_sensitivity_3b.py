@@ -8,13 +8,18 @@ and at 2 threads:
   local    over all language-model Linears (its cost is two calibration passes, shared by all ops)
   output   over a sample of ops spread over the depth (one op costs a forward to the final hidden
            state on the confidence batches, whatever the op), extrapolated to all ops
+`output` runs twice per thread count: resuming each op at its decoder layer (the default) and
+with --full-forward-per-op (the whole model per op), so the gain of resuming is measured in the
+same run. Sampled ops come in execution order, so the resumed per-op mean includes carrying
+the float stream forward across the gaps between them (a full run over all ops pays that once);
+read its extrapolation as an upper bound.
 The all-op time is fixed cost (whole command − Σ per-op seconds in the JSONL log) + ops × mean
 per-op seconds. The 16-core projection fits Amdahl's law t(n) = s + p/n to the 1- and 2-thread
 times of each part: it assumes the parallel part (OpenBLAS sgemm, the threaded kernels) keeps
 scaling linearly to 16 cores and memory bandwidth does not become the limit, so read it as an
 optimistic estimate.
 
-Usage: bench/bench_sensitivity_3b.py [--samples 8] [--sample-ops 4] [--methods local,output]
+Usage: bench/bench_sensitivity_3b.py [--samples 8] [--sample-ops 4] [--methods local,output] [--threads 1,2]
 """
 from __future__ import annotations
 
@@ -84,17 +89,21 @@ def main() -> int:
         for method in a.methods.split(","):
             include = ["--include", "model.layers.*"] if method == "local" else \
                 [x for op in sampled_ops(layers, a.sample_ops) for x in ("--include", op)]
+            variants = [("", [])] if method == "local" else [("", []), ("-full", ["--full-forward-per-op"])]
             for threads in [int(t) for t in a.threads.split(",")]:
-                out = work / f"{method}-{threads}"
-                whole = run(["sensitivity", "--model", str(model), "--calib", str(work / "data" / "calib"),
-                             "--eval", str(work / "data" / "eval"), "--threads", str(threads), "--quiet",
-                             "--method", method, "--confidence-batches", "1", *include, "--out", str(out)])
-                records = [json.loads(x) for x in (out / f"{method}.jsonl").read_text().splitlines()]
-                per_op = sum(r["seconds"] for r in records)
-                fixed = whole - per_op
-                results.setdefault(method, {})[threads] = (fixed, per_op / len(records), len(records))
-                print(f"  {method} threads={threads}: {len(records)} ops, whole {whole:.1f} s, "
-                      f"per op {per_op / len(records):.2f} s", flush=True)
+                for suffix, extra in variants:
+                    label = method + suffix
+                    out = work / f"{label}-{threads}"
+                    whole = run(["sensitivity", "--model", str(model), "--calib", str(work / "data" / "calib"),
+                                 "--eval", str(work / "data" / "eval"), "--threads", str(threads), "--quiet",
+                                 "--method", method, "--confidence-batches", "1", *include, *extra,
+                                 "--out", str(out)])
+                    records = [json.loads(x) for x in (out / f"{method}.jsonl").read_text().splitlines()]
+                    per_op = sum(r["seconds"] for r in records)
+                    fixed = whole - per_op
+                    results.setdefault(label, {})[threads] = (fixed, per_op / len(records), len(records))
+                    print(f"  {label} threads={threads}: {len(records)} ops, whole {whole:.1f} s, "
+                          f"per op {per_op / len(records):.2f} s", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -107,14 +116,18 @@ def main() -> int:
 
     print(f"\nQwen2.5-VL-3B shape, random bf16 weights, {all_ops} language-model Linears, "
           f"{a.samples} calibration samples (batch 4, <= 64 tokens), 1 confidence batch")
-    print(f"{'method':8s} {'threads':>7s} {'fixed s':>9s} {'s/op':>8s} {'all ops (min)':>14s}")
+    print(f"{'method':12s} {'threads':>7s} {'fixed s':>9s} {'s/op':>8s} {'all ops (min)':>14s}")
     for method, by_threads in results.items():
         for threads, (fixed, per_op, _) in sorted(by_threads.items()):
-            print(f"{method:8s} {threads:7d} {fixed:9.1f} {per_op:8.2f} {all_op(fixed, per_op) / 60:14.1f}")
+            print(f"{method:12s} {threads:7d} {fixed:9.1f} {per_op:8.2f} {all_op(fixed, per_op) / 60:14.1f}")
         if 1 in by_threads and 2 in by_threads:
             (f1, o1, _), (f2, o2, _) = by_threads[1], by_threads[2]
             t16 = all_op(amdahl16(f1, f2), amdahl16(o1, o2))
-            print(f"{method:8s} {'16*':>7s} {amdahl16(f1, f2):9.1f} {amdahl16(o1, o2):8.2f} {t16 / 60:14.1f}")
+            print(f"{method:12s} {'16*':>7s} {amdahl16(f1, f2):9.1f} {amdahl16(o1, o2):8.2f} {t16 / 60:14.1f}")
+    for threads in sorted(results.get("output", {})):
+        if threads in results.get("output-full", {}):
+            print(f"output per op at {threads} threads: resumed at the op's layer "
+                  f"{results['output-full'][threads][1] / results['output'][threads][1]:.2f}x faster than the whole model per op")
     print("* projected: Amdahl fit to the 1- and 2-thread times (optimistic, see the docstring)")
     return 0
 

@@ -115,6 +115,23 @@ def test_output_method_in_hidden_space_equals_full_logits(setup, tmp_path):
     assert all(rec["seconds"] >= 0 for rec in log)
 
 
+def test_resuming_at_the_op_layer_changes_no_score(setup, tmp_path):
+    """`loss` and `output` resume each op's run at its decoder layer from float activations
+    carried forward; --full-forward-per-op re-runs the whole model. Every op's score must be
+    bit-identical (same kernels on the same values, --threads 1), lm_head included (it resumes
+    after the last layer)."""
+    resumed, full = tmp_path / "resumed", tmp_path / "full"
+    args = [*common(setup), "lm_head", "--lm-head", "--method", "loss,output"]  # --include ... lm_head
+    run("sensitivity", *args, "--out", str(resumed))
+    run("sensitivity", *args, "--full-forward-per-op", "--out", str(full))
+    for method in ["loss", "output"]:
+        a = {r["op"]: r["score"] for r in json.loads((resumed / "sensitivity.json").read_text())["methods"][method]["ranking"]}
+        b = {r["op"]: r["score"] for r in json.loads((full / "sensitivity.json").read_text())["methods"][method]["ranking"]}
+        assert len(a) == 15 and "lm_head" in a, sorted(a)
+        assert a == b, method
+    assert (resumed / "sensitivity.json").read_bytes() == (full / "sensitivity.json").read_bytes()
+
+
 def test_ptq_meets_the_criterion_with_few_evaluations(setup, tmp_path):
     out = tmp_path / "ptq"
     r = run("ptq", *common(setup), "--scheme", "w8a8", "--tolerance", "0.0002", "--out", str(out))

@@ -24,6 +24,9 @@ constexpr const char* kHelp =
     "            states through lm_head's Gram matrix (same quantity, no [tokens, vocab] logits);\n"
     "            --output-kl adds the mean KL per token at the cost of full logits per op\n"
     "  fallback  eval(all quantized but this op) - eval(all quantized); 2 + N eval-set passes\n"
+    "loss and output resume each op's run at its decoder layer from float activations carried\n"
+    "forward (ops before it are float, so the prefix never changes); --full-forward-per-op\n"
+    "re-runs the whole model instead (same scores, about twice the time).\n"
     "Each scored op is appended (fsync'd) to OUT/<method>[.shard-i-of-n].jsonl; --resume skips\n"
     "ops already there. Shards take ops i, i+n, ...; combine them with `vlq merge`.";
 
@@ -32,6 +35,7 @@ struct Options {
   std::string scheme = "w8a8", methods = "local", out, shard = "0/1";
   bool resume = false;
   bool output_kl = false;
+  bool full_forward_per_op = false;
   int confidence_batches = 2;
   int64_t local_rows = 256;
 };
@@ -45,6 +49,7 @@ void run(const Options& o) {
   so.resume = o.resume;
   so.confidence_batches = o.confidence_batches;
   so.output_kl = o.output_kl;
+  so.resume_at_op_layer = !o.full_forward_per_op;
   so.local_rows = o.local_rows;
   so.progress = !o.common.quiet;
   quant::RunSetup setup = quant::prepare_run(o.common.to_inputs());
@@ -75,6 +80,8 @@ void register_sensitivity_command(CLI::App& app) {
   cmd->add_flag("--resume", opts->resume, "keep ops already scored in OUT and continue");
   cmd->add_option("--confidence-batches", opts->confidence_batches, "batches for --method output (default 2)");
   cmd->add_flag("--output-kl", opts->output_kl, "--method output: also the mean KL per token (full logits per op)");
+  cmd->add_flag("--full-forward-per-op", opts->full_forward_per_op,
+                "loss/output: run the whole model per op instead of resuming at its layer");
   cmd->add_option("--local-rows", opts->local_rows, "rows sampled per call for --method local (default 256)");
   cmd->callback([opts] { run(*opts); });
 }

@@ -104,11 +104,18 @@ void LanguageModel::embed(std::span<const int64_t> ids, std::span<float> out) co
   }
 }
 
-void LanguageModel::decode(std::span<float> hidden, int64_t batch_size, int64_t seq_len,
-                           std::span<const int64_t> position_ids,
-                           std::span<const uint8_t> row_is_real,
-                           LinearInterceptor* interceptor) const {
+void LanguageModel::run_layers(std::span<float> hidden, int64_t batch_size, int64_t seq_len,
+                               std::span<const int64_t> position_ids,
+                               std::span<const uint8_t> row_is_real, LinearInterceptor* interceptor,
+                               int64_t first_layer, int64_t end_layer) const {
+  if (first_layer < 0 || first_layer > end_layer || end_layer > config_.num_hidden_layers)
+    fail("LanguageModel::run_layers: layers [" + std::to_string(first_layer) + ", " +
+         std::to_string(end_layer) + ") outside [0, " + std::to_string(config_.num_hidden_layers) + "]");
   const int64_t R = batch_size * seq_len;
+  if (hidden.size() != static_cast<size_t>(R * config_.hidden_size))
+    fail("LanguageModel::run_layers: hidden has " + std::to_string(hidden.size()) + " values, expected " +
+         std::to_string(R * config_.hidden_size));
+  if (first_layer == end_layer) return;
   const int64_t H = config_.hidden_size, I = config_.intermediate_size, D = config_.head_dim;
   const int64_t NH = config_.num_attention_heads, KVH = config_.num_key_value_heads;
   const float eps = static_cast<float>(config_.rms_norm_eps);
@@ -127,7 +134,7 @@ void LanguageModel::decode(std::span<float> hidden, int64_t batch_size, int64_t 
   auto op_at = [&](int64_t layer, int kind) -> const LinearOp& {
     return ops_[static_cast<size_t>(layer * kOpsPerLayer + kind)];
   };
-  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+  for (int64_t l = first_layer; l < end_layer; ++l) {
     const LayerWeights& w = layers_[static_cast<size_t>(l)];
     // --- self attention
     kernels::rms_norm(hidden, R, H, w.input_norm, eps, normed);
@@ -157,7 +164,11 @@ void LanguageModel::decode(std::span<float> hidden, int64_t batch_size, int64_t 
     run_linear(op_at(l, kDown), gate, R, w.weight[kDown], {}, delta, interceptor, row_is_real);
     for (size_t i = 0; i < hidden.size(); ++i) hidden[i] += delta[i];
   }
-  kernels::rms_norm(hidden, R, H, final_norm_, eps, hidden);
+}
+
+void LanguageModel::final_norm(std::span<float> hidden, int64_t rows) const {
+  kernels::rms_norm(hidden, rows, config_.hidden_size, final_norm_, static_cast<float>(config_.rms_norm_eps),
+                    hidden);
 }
 
 void LanguageModel::lm_head(std::span<float> hidden, int64_t rows,

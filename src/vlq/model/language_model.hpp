@@ -28,11 +28,15 @@ class LanguageModel {
   // → vlq::Error naming the id.
   void embed(std::span<const int64_t> ids, std::span<float> out) const;
 
-  // In place: hidden [B·L, hidden] → final-normed hidden states. position_ids [3, B·L],
-  // attention_mask [B·L] (0/1 per row; also the padding flags passed to the interceptor).
-  void decode(std::span<float> hidden, int64_t batch_size, int64_t seq_len,
-              std::span<const int64_t> position_ids, std::span<const uint8_t> row_is_real,
-              LinearInterceptor* interceptor) const;
+  // In place: hidden [B·L, hidden], the residual stream entering decoder layer `first_layer`,
+  // → the stream entering layer `end_layer` (num_hidden_layers = after the last layer, before
+  // the final norm). position_ids [3, B·L], row_is_real [B·L] (0/1 per row, empty = all real;
+  // also the padding flags passed to the interceptor).
+  void run_layers(std::span<float> hidden, int64_t batch_size, int64_t seq_len,
+                  std::span<const int64_t> position_ids, std::span<const uint8_t> row_is_real,
+                  LinearInterceptor* interceptor, int64_t first_layer, int64_t end_layer) const;
+  // In place: the stream after the last layer → final-normed hidden states.
+  void final_norm(std::span<float> hidden, int64_t rows) const;
 
   // logits [rows, vocab] = hidden [rows, hidden] · lm_headᵀ. `hidden` may be modified by the
   // interceptor.

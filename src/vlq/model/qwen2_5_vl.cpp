@@ -18,9 +18,14 @@ struct Qwen25VL::Impl {
   std::optional<LanguageModel> language;
   std::optional<VisionTower> vision;
 
-  // Embeds, splices images, runs the decoder: final-normed hidden [B·L, H].
+  // The stream entering layer 0: token embeddings with image features spliced in.
+  std::vector<float> embedded(const ModelInputs& in, LinearInterceptor* hooks) const;
+  // Runs decoder layers [stream_layer, end_layer) over `hidden` in place.
+  void run_layers(const ModelInputs& in, std::span<float> hidden, int64_t stream_layer, int64_t end_layer,
+                  LinearInterceptor* hooks) const;
+  // Final-normed hidden [B·L, H]: from the inputs, or resumed from a float stream.
   std::vector<float> hidden_states(const ModelInputs& in, LinearInterceptor* hooks,
-                                   std::vector<uint8_t>& row_is_real) const;
+                                   const ResidualStream* from) const;
 };
 
 namespace {
@@ -47,6 +52,12 @@ void check_inputs(const ModelInputs& in, const ModelConfig& config) {
          " is not a multiple of hidden_size " + std::to_string(config.text.hidden_size));
 }
 
+std::vector<uint8_t> row_flags(const ModelInputs& in) {
+  std::vector<uint8_t> row_is_real(in.attention_mask.size());
+  for (size_t i = 0; i < in.attention_mask.size(); ++i) row_is_real[i] = in.attention_mask[i] != 0;
+  return row_is_real;  // empty = every row real
+}
+
 }  // namespace
 
 std::vector<int64_t> text_position_ids(int64_t batch_size, int64_t seq_len,
@@ -66,13 +77,9 @@ std::vector<int64_t> text_position_ids(int64_t batch_size, int64_t seq_len,
   return pos;
 }
 
-std::vector<float> Qwen25VL::Impl::hidden_states(const ModelInputs& in, LinearInterceptor* hooks,
-                                                 std::vector<uint8_t>& row_is_real) const {
+std::vector<float> Qwen25VL::Impl::embedded(const ModelInputs& in, LinearInterceptor* hooks) const {
   check_inputs(in, config);
   const int64_t R = in.batch_size * in.seq_len, H = config.text.hidden_size;
-  row_is_real.assign(static_cast<size_t>(R), 1);
-  for (size_t i = 0; i < in.attention_mask.size(); ++i) row_is_real[i] = in.attention_mask[i] != 0;
-
   std::vector<float> hidden(static_cast<size_t>(R * H));
   language->embed(in.input_ids, hidden);
 
@@ -102,16 +109,36 @@ std::vector<float> Qwen25VL::Impl::hidden_states(const ModelInputs& in, LinearIn
     std::copy_n(features.begin() + next * H, H, hidden.begin() + r * H);
     ++next;
   }
+  return hidden;
+}
 
+void Qwen25VL::Impl::run_layers(const ModelInputs& in, std::span<float> hidden, int64_t stream_layer,
+                                int64_t end_layer, LinearInterceptor* hooks) const {
+  check_inputs(in, config);
   std::vector<int64_t> computed_positions;
   std::span<const int64_t> positions = in.position_ids;
   if (positions.empty()) {
     computed_positions = text_position_ids(in.batch_size, in.seq_len, in.attention_mask);
     positions = computed_positions;
   }
-  language->decode(hidden, in.batch_size, in.seq_len, positions,
-                   in.attention_mask.empty() ? std::span<const uint8_t>{} : std::span<const uint8_t>(row_is_real),
-                   hooks);
+  const std::vector<uint8_t> row_is_real = row_flags(in);
+  language->run_layers(hidden, in.batch_size, in.seq_len, positions, row_is_real, hooks, stream_layer, end_layer);
+}
+
+std::vector<float> Qwen25VL::Impl::hidden_states(const ModelInputs& in, LinearInterceptor* hooks,
+                                                 const ResidualStream* from) const {
+  const int64_t R = in.batch_size * in.seq_len, H = config.text.hidden_size;
+  std::vector<float> hidden;
+  if (from != nullptr) {
+    if (from->values.size() != static_cast<size_t>(R * H))
+      fail("residual stream: " + std::to_string(from->values.size()) + " values, expected B·L·hidden = " +
+           std::to_string(R * H) + " (a stream of other inputs?)");
+    hidden = from->values;
+  } else {
+    hidden = embedded(in, hooks);
+  }
+  run_layers(in, hidden, from != nullptr ? from->layer : 0, config.text.num_hidden_layers, hooks);
+  language->final_norm(hidden, R);
   return hidden;
 }
 
@@ -135,10 +162,23 @@ Qwen25VL Qwen25VL::load(const std::filesystem::path& dir, const LoadOptions& opt
 const ModelConfig& Qwen25VL::config() const { return impl_->config; }
 const Checkpoint& Qwen25VL::checkpoint() const { return *impl_->checkpoint; }
 
-std::vector<float> Qwen25VL::final_hidden_states(const ModelInputs& inputs,
-                                                 LinearInterceptor* interceptor) const {
-  std::vector<uint8_t> row_is_real;
-  return impl_->hidden_states(inputs, interceptor, row_is_real);
+std::vector<float> Qwen25VL::final_hidden_states(const ModelInputs& inputs, LinearInterceptor* interceptor,
+                                                 const ResidualStream* from) const {
+  return impl_->hidden_states(inputs, interceptor, from);
+}
+
+ResidualStream Qwen25VL::residual_stream(const ModelInputs& inputs, int64_t layer) const {
+  ResidualStream stream{0, impl_->embedded(inputs, nullptr)};
+  advance(inputs, stream, layer);
+  return stream;
+}
+
+void Qwen25VL::advance(const ModelInputs& inputs, ResidualStream& stream, int64_t layer) const {
+  if (layer < stream.layer || layer > impl_->config.text.num_hidden_layers)
+    fail("residual stream: cannot go from layer " + std::to_string(stream.layer) + " to layer " +
+         std::to_string(layer) + " (of " + std::to_string(impl_->config.text.num_hidden_layers) + ")");
+  impl_->run_layers(inputs, stream.values, stream.layer, layer, nullptr);
+  stream.layer = layer;
 }
 
 std::vector<float> Qwen25VL::forward(const ModelInputs& inputs, LinearInterceptor* interceptor) const {
@@ -155,14 +195,12 @@ void Qwen25VL::forward_into(const ModelInputs& inputs, std::span<float> logits,
   if (logits.size() != static_cast<size_t>(R * impl_->config.text.vocab_size))
     fail("forward: logits buffer has " + std::to_string(logits.size()) + " floats, expected B·L·vocab = " +
          std::to_string(R * impl_->config.text.vocab_size));
-  std::vector<uint8_t> row_is_real;
-  std::vector<float> hidden = impl_->hidden_states(inputs, interceptor, row_is_real);
-  impl_->language->lm_head(hidden, R, inputs.attention_mask.empty() ? std::span<const uint8_t>{} : row_is_real,
-                           logits, interceptor);
+  std::vector<float> hidden = impl_->hidden_states(inputs, interceptor, nullptr);
+  impl_->language->lm_head(hidden, R, row_flags(inputs), logits, interceptor);
 }
 
 TokenLoss Qwen25VL::token_loss(const ModelInputs& inputs, std::span<const int64_t> labels,
-                               LinearInterceptor* interceptor) const {
+                               LinearInterceptor* interceptor, const ResidualStream* from) const {
   const int64_t B = inputs.batch_size, L = inputs.seq_len, H = impl_->config.text.hidden_size;
   const int64_t V = impl_->config.text.vocab_size;
   if (labels.size() != static_cast<size_t>(B * L))
@@ -184,8 +222,7 @@ TokenLoss Qwen25VL::token_loss(const ModelInputs& inputs, std::span<const int64_
       rows.push_back(b * L + t);
       targets.push_back(target);
     }
-  std::vector<uint8_t> row_is_real;
-  std::vector<float> hidden = impl_->hidden_states(inputs, interceptor, row_is_real);
+  std::vector<float> hidden = impl_->hidden_states(inputs, interceptor, from);
   if (rows.empty()) return out;
   const int64_t S = static_cast<int64_t>(rows.size());
   std::vector<float> selected(static_cast<size_t>(S * H));

@@ -48,6 +48,16 @@ struct TokenLoss {
   std::vector<uint8_t> scored;
 };
 
+// The float residual stream of one batch entering decoder layer `layer` (layer =
+// num_hidden_layers: after the last layer, before the final norm). Sensitivity analysis scores
+// one op at a time with every earlier op in float, so all the ops of a layer see the same stream
+// entering it: computed once and carried forward layer by layer (Qwen25VL::advance), it spares
+// re-running the model's prefix for every op.
+struct ResidualStream {
+  int64_t layer = 0;
+  std::vector<float> values;  // [B·L, hidden]
+};
+
 class Qwen25VL {
  public:
   // `dir` holds config.json and model.safetensors (or a sharded index). Validates every tensor
@@ -71,12 +81,23 @@ class Qwen25VL {
 
   // Per-position next-token NLL for labels [B, L] (shifted by one as HF ForCausalLMLoss).
   // lm_head runs only on scored rows (the interceptor's lm_head calls see those rows only).
+  // With `from` (the float stream of these same inputs), the model resumes at from->layer: the
+  // vision tower, embeddings and earlier layers are not run, nor seen by the interceptor. Exact
+  // (bit-identical to a full run) when the interceptor would have left those ops in float.
   TokenLoss token_loss(const ModelInputs& inputs, std::span<const int64_t> labels,
-                       LinearInterceptor* interceptor = nullptr) const;
+                       LinearInterceptor* interceptor = nullptr,
+                       const ResidualStream* from = nullptr) const;
 
-  // Hidden states after the final RMSNorm, [B, L, hidden].
+  // Hidden states after the final RMSNorm, [B, L, hidden]. `from` as for token_loss.
   std::vector<float> final_hidden_states(const ModelInputs& inputs,
-                                         LinearInterceptor* interceptor = nullptr) const;
+                                         LinearInterceptor* interceptor = nullptr,
+                                         const ResidualStream* from = nullptr) const;
+
+  // The float stream entering decoder layer `layer` (0 = embeddings with image features spliced
+  // in), computed from the inputs.
+  ResidualStream residual_stream(const ModelInputs& inputs, int64_t layer) const;
+  // Carries `stream` forward in float to `layer` (≥ stream.layer).
+  void advance(const ModelInputs& inputs, ResidualStream& stream, int64_t layer) const;
 
   // Every quantizable op in execution order: vision tower ops (if the checkpoint has them), then
   // language layers (q,k,v,o,gate,up,down per layer), then lm_head.

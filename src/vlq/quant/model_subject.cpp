@@ -43,11 +43,36 @@ void ModelSubject::calibrate(model::LinearInterceptor& interceptor) {
   progress.finish();
 }
 
-double ModelSubject::evaluate(model::LinearInterceptor* interceptor) {
+double ModelSubject::evaluate(model::LinearInterceptor* interceptor) { return evaluate_batches(interceptor, -1); }
+
+double ModelSubject::evaluate_changing(const model::LinearOp& changed, model::LinearInterceptor& interceptor) {
+  return evaluate_batches(&interceptor, resume_layer(changed));
+}
+
+int64_t ModelSubject::resume_layer(const model::LinearOp& changed) const {
+  if (changed.tower != model::Tower::kLanguage) return -1;
+  // lm_head (layer −1) changes nothing before the final norm.
+  return changed.layer >= 0 ? changed.layer : model_.config().text.num_hidden_layers;
+}
+
+const model::ResidualStream& ModelSubject::stream_at(std::vector<model::ResidualStream>& streams, size_t index,
+                                                     const data::Batch& batch, int64_t layer) {
+  if (streams.size() <= index) streams.resize(index + 1, model::ResidualStream{-1, {}});
+  model::ResidualStream& s = streams[index];
+  if (s.layer < 0 || s.layer > layer)
+    s = model_.residual_stream(inputs_of(batch), layer);
+  else
+    model_.advance(inputs_of(batch), s, layer);
+  return s;
+}
+
+double ModelSubject::evaluate_batches(model::LinearInterceptor* interceptor, int64_t resume_layer) {
   double nll = 0.0;
   int64_t tokens = 0;
-  for (const auto& b : eval_) {
-    model::TokenLoss loss = model_.token_loss(inputs_of(b), b.labels, interceptor);
+  for (size_t i = 0; i < eval_.size(); ++i) {
+    const data::Batch& b = eval_[i];
+    const model::ResidualStream* from = resume_layer >= 0 ? &stream_at(eval_streams_, i, b, resume_layer) : nullptr;
+    model::TokenLoss loss = model_.token_loss(inputs_of(b), b.labels, interceptor, from);
     for (size_t i = 0; i < loss.nll.size(); ++i)
       if (loss.scored[i]) {
         nll += loss.nll[i];
@@ -77,12 +102,23 @@ Logits ModelSubject::output_logits(model::LinearInterceptor* interceptor, int ba
 }
 
 std::optional<Hidden> ModelSubject::output_hidden(model::LinearInterceptor* interceptor, int batches) {
+  return hidden_of_batches(interceptor, batches, -1);
+}
+
+std::optional<Hidden> ModelSubject::output_hidden_changing(const model::LinearOp& changed,
+                                                           model::LinearInterceptor& interceptor, int batches) {
+  return hidden_of_batches(&interceptor, batches, resume_layer(changed));
+}
+
+Hidden ModelSubject::hidden_of_batches(model::LinearInterceptor* interceptor, int batches, int64_t resume_layer) {
   Hidden out;
   out.width = model_.config().text.hidden_size;
   const int n = std::min<int>(batches, static_cast<int>(calib_.size()));
   for (int i = 0; i < n; ++i) {
     const data::Batch& b = calib_[i];
-    std::vector<float> hidden = model_.final_hidden_states(inputs_of(b), interceptor);
+    const model::ResidualStream* from =
+        resume_layer >= 0 ? &stream_at(calib_streams_, static_cast<size_t>(i), b, resume_layer) : nullptr;
+    std::vector<float> hidden = model_.final_hidden_states(inputs_of(b), interceptor, from);
     const int64_t positions = b.batch_size * b.seq_len;
     for (int64_t p = 0; p < positions; ++p) {
       if (!b.attention_mask.empty() && b.attention_mask[p] == 0) continue;

@@ -22,11 +22,28 @@ class ModelSubject : public QuantSubject {
   // lm_head's weight (the embedding when tied), widened to fp32.
   std::optional<OutputHead> output_head() override;
 
+  // Resume at the changed op's decoder layer from float residual streams kept per batch and
+  // carried forward as ops arrive in execution order (vision ops, whose change reaches every
+  // layer, run the whole model).
+  double evaluate_changing(const model::LinearOp& changed, model::LinearInterceptor& interceptor) override;
+  std::optional<Hidden> output_hidden_changing(const model::LinearOp& changed, model::LinearInterceptor& interceptor,
+                                               int batches) override;
+
  private:
+  // The layer a run for `changed` may start at, or -1 for "from the inputs".
+  int64_t resume_layer(const model::LinearOp& changed) const;
+  // batch's float stream entering `layer`, carried forward from the previous request (or
+  // recomputed from the inputs if it is already past `layer`).
+  const model::ResidualStream& stream_at(std::vector<model::ResidualStream>& streams, size_t index,
+                                         const data::Batch& batch, int64_t layer);
+  double evaluate_batches(model::LinearInterceptor* interceptor, int64_t resume_layer);
+  Hidden hidden_of_batches(model::LinearInterceptor* interceptor, int batches, int64_t resume_layer);
+
   const model::Qwen25VL& model_;
   std::vector<data::Batch> calib_;
   std::vector<data::Batch> eval_;
   bool progress_;
+  std::vector<model::ResidualStream> eval_streams_, calib_streams_;  // one per batch, lazily
 };
 
 }  // namespace vlq::quant

@@ -194,7 +194,7 @@ std::vector<Json> run_sensitivity(QuantSubject& subject, QuantContext& context,
         for (const auto& [i, op] : todo) {
           QuantPlan plan = single_op_plan(op->name, options.scheme);
           QuantizingInterceptor q(context, plan);
-          const double v = subject.evaluate(&q);
+          const double v = options.resume_at_op_layer ? subject.evaluate_changing(*op, q) : subject.evaluate(&q);
           emit(*op, i, base - v, {{"eval", v}, {"eval_float", base}});
         }
         break;
@@ -217,7 +217,8 @@ std::vector<Json> run_sensitivity(QuantSubject& subject, QuantContext& context,
           QuantPlan plan = single_op_plan(op->name, options.scheme);
           QuantizingInterceptor q(context, plan);
           if (ref_hidden && op->name != head->op_name) {
-            std::optional<Hidden> h = subject.output_hidden(&q, batches);
+            std::optional<Hidden> h = options.resume_at_op_layer ? subject.output_hidden_changing(*op, q, batches)
+                                                                 : subject.output_hidden(&q, batches);
             const OutputError e = compare_hidden(*ref_hidden, *h, gram, head->out_features);
             emit(*op, i, e.sse, {{"sse", e.sse}, {"mse", e.mse}, {"positions", ref_hidden->rows}, {"via", "gram"}});
             continue;

@@ -56,6 +56,10 @@ struct SensitivityOptions {
   int shard_count = 1;
   bool resume = false;
   bool progress = true;
+  // `loss` and `output` score an op with every earlier op in float, so they let the subject
+  // skip the unchanged prefix (QuantSubject::evaluate_changing); false runs the whole model per
+  // op (same scores, for checking).
+  bool resume_at_op_layer = true;
 };
 
 // "i/n" → (i, n), 0 ≤ i < n; otherwise vlq::Error.

@@ -51,6 +51,19 @@ class QuantSubject {
     return std::nullopt;
   }
   virtual std::optional<OutputHead> output_head() { return std::nullopt; }
+
+  // evaluate / output_hidden for an interceptor that leaves every op before `changed` (in
+  // execution order) in float — sensitivity's one-op-at-a-time plans. Results must equal the
+  // plain calls exactly; a subject may get there faster by skipping the unchanged prefix of the
+  // model (ModelSubject resumes at the op's decoder layer). Ops should come in execution order:
+  // a subject may carry state forward from one op to the next.
+  virtual double evaluate_changing(const model::LinearOp& /*changed*/, model::LinearInterceptor& interceptor) {
+    return evaluate(&interceptor);
+  }
+  virtual std::optional<Hidden> output_hidden_changing(const model::LinearOp& /*changed*/,
+                                                       model::LinearInterceptor& interceptor, int batches) {
+    return output_hidden(&interceptor, batches);
+  }
 };
 
 }  // namespace vlq::quant

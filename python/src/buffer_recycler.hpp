@@ -26,7 +26,8 @@ class BufferRecycler : public std::enable_shared_from_this<BufferRecycler> {
   nanobind::ndarray<nanobind::numpy, float> make_array(std::span<const size_t> shape, Fill&& fill) {
     size_t count = 1;
     for (size_t extent : shape) count *= extent;
-    auto handed_out = std::make_unique<HandedOut>(HandedOut{take(count), count, shared_from_this()});
+    auto handed_out =
+        std::make_unique<HandedOut>(HandedOut{take(count), count, shared_from_this()});
     fill(std::span<float>(handed_out->data.get(), count));
     float* data = handed_out->data.get();
     nanobind::capsule owner(handed_out.get(), [](void* p) noexcept {

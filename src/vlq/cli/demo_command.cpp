@@ -8,7 +8,7 @@
 //   5. ptq          the default accuracy criterion (w8a8, relative tolerance 1%): plan JSON,
 //                   INC op_name_dict, trial log, report
 // Everything goes to a staging directory that replaces --out only when all steps succeeded
-// (output_staging.hpp). Each step calls the library functions the single-purpose subcommands
+// (core/staged_directory.hpp). Each step calls the library functions the single-purpose subcommands
 // use (data::prepare_data, eval::evaluate, quant::run_sensitivity, quant::tune, ...).
 #include <chrono>
 #include <cstdio>
@@ -19,7 +19,7 @@
 
 #include "vlq/cli/commands.hpp"
 #include "vlq/cli/demo_model.hpp"
-#include "vlq/cli/output_staging.hpp"
+#include "vlq/core/staged_directory.hpp"
 #include "vlq/core/data_root.hpp"
 #include "vlq/core/error.hpp"
 #include "vlq/core/file_io.hpp"
@@ -153,7 +153,7 @@ void print_plots(bool made, std::string how, const fs::path& staging, const fs::
 void run(const DemoOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const Inputs in = check_inputs(o);
-  OutputStaging out(o.out, kMarker);
+  StagedDirectory out(o.out, kMarker);
   const fs::path work = out.dir();
   StepClock clock;
   Json summary = {{"format", "vlq-demo"}, {"version", 1}, {"data_root", fs::absolute(in.root).string()}};

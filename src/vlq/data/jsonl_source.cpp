@@ -43,18 +43,9 @@ SampleSet read_jsonl_file(const std::filesystem::path& path) {
   const std::string contents = read_file(path);
   SampleSet set;
   set.files.push_back(path);
-  std::string_view rest = contents;
-  int64_t line_number = 0;
-  while (!rest.empty()) {
-    size_t end = rest.find('\n');
-    std::string_view line = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
-    ++line_number;
+  for_each_line(contents, path, LineBreaks::kNewline, [&](std::string_view line, int64_t line_number) {
+    if (strip_whitespace(line).empty()) return;
     const std::string where = "line " + std::to_string(line_number) + ": ";
-    if (auto bad = find_invalid_utf8(line)) {
-      fail(path, where + "invalid UTF-8 at byte " + std::to_string(*bad + 1) + " of the line");
-    }
-    if (strip_whitespace(line).empty()) continue;
     Json object;
     try {
       object = Json::parse(line.begin(), line.end());
@@ -81,9 +72,9 @@ SampleSet read_jsonl_file(const std::filesystem::path& path) {
     sample.origin.caption_id = optional_integer(object, "caption_id", path, line_number);
     sample.origin.image_id = optional_integer(object, "image_id", path, line_number);
     if (sample.origin.image_id < 0) sample.origin.image_id = image_id_from_relpath(sample.image_relpath);
-    if (sample.caption.empty()) continue;
+    if (sample.caption.empty()) return;
     set.samples.push_back(std::move(sample));
-  }
+  });
   return set;
 }
 

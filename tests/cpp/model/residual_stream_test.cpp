@@ -104,11 +104,12 @@ TEST_F(ResidualStreamTest, AnOpQuantizedAtItsOwnLayerGivesTheFullRunsResult) {
     EXPECT_NE(full.nll, model.token_loss(in, batch.labels).nll) << op.name << " had no effect";
     // The resumed run never shows the skipped ops to the interceptor.
     for (const std::string& name : resumed_hook.seen) {
-      const bool later = name == "lm_head" ||
-                         std::stoi(name.substr(std::string("model.layers.").size())) >= layer;
+      const bool later =
+          name == "lm_head" || std::stoi(name.substr(std::string("model.layers.").size())) >= layer;
       EXPECT_TRUE(later) << name << " ran although the stream starts at layer " << layer;
     }
-    EXPECT_EQ(resumed_hook.seen.size(), full_hook.seen.size() - size_t(7 * layer)) << op.name;  // 7 ops a layer
+    EXPECT_EQ(resumed_hook.seen.size(), full_hook.seen.size() - size_t(7 * layer))
+        << op.name;  // 7 ops a layer
   }
 }
 
@@ -125,7 +126,8 @@ TEST_F(ResidualStreamTest, MisuseIsAnErrorNotACrash) {
   shorter.ids.resize(7);
   shorter.mask.resize(7);
   shorter.labels.resize(7);
-  EXPECT_THROW(model.token_loss(shorter.inputs(), shorter.labels, nullptr, &stream), vlq::Error);  // other inputs
+  EXPECT_THROW(model.token_loss(shorter.inputs(), shorter.labels, nullptr, &stream),
+               vlq::Error);  // other inputs
 }
 
 }  // namespace

@@ -4,18 +4,21 @@
 // destructor removes the staging directory, so no half-written output is ever left behind.
 // An existing `out` is only replaced if it carries `marker` (the previous run's output of the
 // same command) or is empty — never an unrelated directory the user pointed --out at.
+// A run killed by a signal cannot clean up after itself: the next StagedDirectory for the same
+// `out` removes the staging and set-aside siblings of processes that no longer exist.
 #include <filesystem>
 #include <string>
 
-namespace vlq::cli {
+namespace vlq {
 
-class OutputStaging {
+class StagedDirectory {
  public:
-  // Checks `out` up front (→ vlq::Error before any work) and creates the staging directory.
-  OutputStaging(std::filesystem::path out, std::string marker);
-  OutputStaging(const OutputStaging&) = delete;
-  OutputStaging& operator=(const OutputStaging&) = delete;
-  ~OutputStaging();
+  // Checks `out` up front (→ vlq::Error before any work), removes abandoned siblings and creates
+  // the staging directory.
+  StagedDirectory(std::filesystem::path out, std::string marker);
+  StagedDirectory(const StagedDirectory&) = delete;
+  StagedDirectory& operator=(const StagedDirectory&) = delete;
+  ~StagedDirectory();
 
   // Where to write now.
   const std::filesystem::path& dir() const { return staging_; }
@@ -31,4 +34,4 @@ class OutputStaging {
   bool committed_ = false;
 };
 
-}  // namespace vlq::cli
+}  // namespace vlq

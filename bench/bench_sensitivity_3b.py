@@ -6,11 +6,11 @@ The checkpoint is the one bench/bench_model.py generates (never committed). Data
 captions through the real tokenizer (`vlq data`). For each method, `vlq sensitivity` runs at 1
 and at 2 threads:
   local    over all language-model Linears (its cost is two calibration passes, shared by all ops)
-  output   over a sample of ops spread over the depth (one op costs a forward to the final hidden
-           state on the confidence batches, whatever the op), extrapolated to all ops
+  output   over the ops of a few layers spread over the depth (an op costs the layers from its
+           own to the final hidden state on the confidence batches), extrapolated to all ops
 `output` runs twice per thread count: resuming each op at its decoder layer (the default) and
 with --full-forward-per-op (the whole model per op), so the gain of resuming is measured in the
-same run. Sampled ops come in execution order, so the resumed per-op mean includes carrying
+same run. Sampled layers come in execution order, so the resumed per-op mean includes carrying
 the float stream forward across the gaps between them (a full run over all ops pays that once);
 read its extrapolation as an upper bound.
 The all-op time is fixed cost (whole command − Σ per-op seconds in the JSONL log) + ops × mean
@@ -19,7 +19,7 @@ times of each part: it assumes the parallel part (OpenBLAS sgemm, the threaded k
 scaling linearly to 16 cores and memory bandwidth does not become the limit, so read it as an
 optimistic estimate.
 
-Usage: bench/bench_sensitivity_3b.py [--samples 8] [--sample-ops 4] [--methods local,output] [--threads 1,2]
+Usage: bench/bench_sensitivity_3b.py [--samples 8] [--sample-layers 3] [--methods local,output] [--threads 1,2]
 """
 from __future__ import annotations
 
@@ -56,12 +56,16 @@ def run(args: list[str]) -> float:
 
 
 def sampled_ops(layers: int, count: int) -> list[str]:
+    """Every Linear of `count` decoder layers spread evenly from the first to the last. Whole
+    layers, because a run over all ops scores a layer's 7 ops from one carried-forward stream;
+    an op resumed at layer l costs the layers l..end, so the mean over evenly spread layers is
+    the all-op mean (plus carrying the stream across the gaps, which a full run pays once)."""
     kinds = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
              "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
     picks = []
     for i in range(count):
         layer = round(i * (layers - 1) / max(count - 1, 1))
-        picks.append(f"model.layers.{layer}.{kinds[i % len(kinds)]}")
+        picks += [f"model.layers.{layer}.{kind}" for kind in kinds]
     return picks
 
 
@@ -70,7 +74,7 @@ def main() -> int:
     p.add_argument("--data-root", type=Path,
                    default=Path(os.environ.get("VLQ_DATA_ROOT") or REPO.parent / "shared" / "data"))
     p.add_argument("--samples", type=int, default=8, help="calibration samples (batch 4, <= 64 tokens)")
-    p.add_argument("--sample-ops", type=int, default=4, help="ops timed for --method output")
+    p.add_argument("--sample-layers", type=int, default=3, help="layers whose 7 ops --method output times")
     p.add_argument("--methods", default="local,output")
     p.add_argument("--threads", default="1,2")
     a = p.parse_args()
@@ -88,7 +92,7 @@ def main() -> int:
              "--eval-batch-size", "4", "--max-seq-len", "64", "--out", str(work / "data")])
         for method in a.methods.split(","):
             include = ["--include", "model.layers.*"] if method == "local" else \
-                [x for op in sampled_ops(layers, a.sample_ops) for x in ("--include", op)]
+                [x for op in sampled_ops(layers, a.sample_layers) for x in ("--include", op)]
             variants = [("", [])] if method == "local" else [("", []), ("-full", ["--full-forward-per-op"])]
             for threads in [int(t) for t in a.threads.split(",")]:
                 for suffix, extra in variants:

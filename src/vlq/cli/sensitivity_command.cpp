@@ -1,5 +1,6 @@
 // `vlq sensitivity`: per-op sensitivity ranking (local | loss | output | fallback) with resumable,
 // shardable JSONL logs and JSON/CSV/Markdown/PNG reports.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -52,7 +53,10 @@ void run(const Options& o) {
   so.resume_at_op_layer = !o.full_forward_per_op;
   so.local_rows = o.local_rows;
   so.progress = !o.common.quiet;
-  quant::RunSetup setup = quant::prepare_run(o.common.to_inputs());
+  quant::RunInputs inputs = o.common.to_inputs();
+  // Only `fallback` runs plans that quantize (nearly) every op; see RunInputs::cache_f32_weights.
+  inputs.cache_f32_weights = std::count(so.methods.begin(), so.methods.end(), quant::SensitivityMethod::kFallback) > 0;
+  quant::RunSetup setup = quant::prepare_run(inputs);
   quant::run_sensitivity(*setup.subject, *setup.context, setup.selected, so, o.out);
   if (so.shard_count > 1) {
     std::printf("shard %d/%d done: logs in %s; combine with `vlq merge --out %s`\n", so.shard_index,

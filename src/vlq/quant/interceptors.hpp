@@ -21,6 +21,7 @@ class ObserverInterceptor : public model::LinearInterceptor {
  public:
   explicit ObserverInterceptor(std::set<std::string> ops) : ops_(std::move(ops)) {}
   void before(const model::LinearOp& op, model::ActivationView input) override;
+  bool replaces_weight(const model::LinearOp&) const override { return false; }
   CalibrationStats take() { return std::move(stats_); }
 
  private:
@@ -34,6 +35,8 @@ class QuantizingInterceptor : public model::LinearInterceptor {
       : context_(context), plan_(plan) {}
   void before(const model::LinearOp& op, model::ActivationView input) override;
   std::span<const float> weight(const model::LinearOp& op, std::span<const float> weight) override;
+  // Float ops keep the model's own weight path (streamed from the checkpoint, never widened whole).
+  bool replaces_weight(const model::LinearOp& op) const override { return plan_.scheme_of(op.name) != nullptr; }
 
  private:
   QuantContext& context_;
@@ -56,6 +59,8 @@ class LocalErrorInterceptor : public model::LinearInterceptor {
       : context_(context), scheme_(scheme), ops_(std::move(ops)), max_rows_(max_rows_per_call) {}
   void before(const model::LinearOp& op, model::ActivationView input) override;
   std::span<const float> weight(const model::LinearOp& op, std::span<const float> weight) override;
+  // Only the scored ops need their fp32 weight (for the two local GEMMs); it is returned unchanged.
+  bool replaces_weight(const model::LinearOp& op) const override { return ops_.count(op.name) > 0; }
   const std::map<std::string, LocalError>& errors() const { return errors_; }
 
  private:

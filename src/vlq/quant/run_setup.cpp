@@ -24,7 +24,7 @@ std::vector<data::Batch> load_batches(const std::filesystem::path& dir, int max_
 RunSetup prepare_run(const RunInputs& in) {
   RunSetup s;
   model::LoadOptions lo;
-  lo.cache_f32_weights = true;  // every op's weight is read once per trial: keep fp32 copies
+  lo.cache_f32_weights = in.cache_f32_weights;
   lo.threads = in.threads;
   s.model = std::make_unique<model::Qwen25VL>(model::Qwen25VL::load(in.model_dir, lo));
   s.subject = std::make_unique<ModelSubject>(*s.model, load_batches(in.calib_dir, in.max_calib_batches),

@@ -24,6 +24,11 @@ struct RunInputs {
   int max_eval_batches = 0;   // 0 = all
   int threads = 0;
   bool progress = true;
+  // Keep every weight widened to fp32 (~4 B/param: 12 GB for the 3B language model). Worth it
+  // when plans quantize most ops (PTQ trials, `fallback`), whose weights are otherwise widened
+  // whole on every forward; one-op-at-a-time runs stream float weights from the checkpoint
+  // as fast and need only the checkpoint's own size.
+  bool cache_f32_weights = true;
 };
 
 struct RunSetup {

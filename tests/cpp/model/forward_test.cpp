@@ -16,19 +16,7 @@ namespace {
 using testing::TempDir;
 using testing::TinyTextSpec;
 
-struct Batch {
-  int64_t B = 2, L = 7;
-  std::vector<int64_t> ids{5, 9, 3, 17, 33, 2, 8, /**/ 11, 4, 60, 7, 0, 0, 0};
-  std::vector<int64_t> mask{1, 1, 1, 1, 1, 1, 1, /**/ 1, 1, 1, 1, 0, 0, 0};
-  ModelInputs inputs() const {
-    ModelInputs in;
-    in.batch_size = B;
-    in.seq_len = L;
-    in.input_ids = ids;
-    in.attention_mask = mask;
-    return in;
-  }
-};
+using Batch = testing::PaddedTextBatch;
 
 std::string error_of(const std::function<void()>& f) {
   try {

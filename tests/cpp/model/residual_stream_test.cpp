@@ -17,20 +17,7 @@ namespace {
 using testing::TempDir;
 using testing::TinyTextSpec;
 
-struct PaddedBatch {
-  int64_t B = 2, L = 7;
-  std::vector<int64_t> ids{5, 9, 3, 17, 33, 2, 8, /**/ 11, 4, 60, 7, 0, 0, 0};
-  std::vector<int64_t> mask{1, 1, 1, 1, 1, 1, 1, /**/ 1, 1, 1, 1, 0, 0, 0};
-  std::vector<int64_t> labels{-100, -100, 3, 17, 33, 2, 8, /**/ -100, 4, 60, 7, -100, -100, -100};
-  ModelInputs inputs() const {
-    ModelInputs in;
-    in.batch_size = B;
-    in.seq_len = L;
-    in.input_ids = ids;
-    in.attention_mask = mask;
-    return in;
-  }
-};
+using testing::PaddedTextBatch;
 
 // Scales one op's weight (a stand-in for fake quantization) and records which ops it saw.
 class ScaleOneOp : public LinearInterceptor {
@@ -62,7 +49,7 @@ class ResidualStreamTest : public ::testing::Test {
 
 TEST_F(ResidualStreamTest, ResumingAtEveryLayerIsBitIdenticalToAFullRun) {
   const auto model = Qwen25VL::load(dir_.path(), {false, 2});
-  PaddedBatch batch;
+  PaddedTextBatch batch;
   const ModelInputs in = batch.inputs();
   const TokenLoss full_loss = model.token_loss(in, batch.labels);
   const std::vector<float> full_hidden = model.final_hidden_states(in);
@@ -78,7 +65,7 @@ TEST_F(ResidualStreamTest, ResumingAtEveryLayerIsBitIdenticalToAFullRun) {
 
 TEST_F(ResidualStreamTest, AdvancingLayerByLayerEqualsComputingFromScratch) {
   const auto model = Qwen25VL::load(dir_.path(), {false, 2});
-  PaddedBatch batch;
+  PaddedTextBatch batch;
   const ModelInputs in = batch.inputs();
   ResidualStream walked = model.residual_stream(in, 0);
   for (int64_t layer = 1; layer <= spec_.layers; ++layer) {
@@ -92,7 +79,7 @@ TEST_F(ResidualStreamTest, AdvancingLayerByLayerEqualsComputingFromScratch) {
 
 TEST_F(ResidualStreamTest, AnOpQuantizedAtItsOwnLayerGivesTheFullRunsResult) {
   const auto model = Qwen25VL::load(dir_.path(), {false, 2});
-  PaddedBatch batch;
+  PaddedTextBatch batch;
   const ModelInputs in = batch.inputs();
   for (const LinearOp& op : model.linear_ops()) {
     const int64_t layer = op.layer >= 0 ? op.layer : spec_.layers;  // lm_head: after the last layer
@@ -115,13 +102,13 @@ TEST_F(ResidualStreamTest, AnOpQuantizedAtItsOwnLayerGivesTheFullRunsResult) {
 
 TEST_F(ResidualStreamTest, MisuseIsAnErrorNotACrash) {
   const auto model = Qwen25VL::load(dir_.path(), {false, 1});
-  PaddedBatch batch;
+  PaddedTextBatch batch;
   const ModelInputs in = batch.inputs();
   ResidualStream stream = model.residual_stream(in, 2);
   EXPECT_THROW(model.advance(in, stream, 1), vlq::Error);                 // backwards
   EXPECT_THROW(model.advance(in, stream, spec_.layers + 1), vlq::Error);  // past the end
   EXPECT_THROW(model.residual_stream(in, -1), vlq::Error);
-  PaddedBatch shorter;
+  PaddedTextBatch shorter;
   shorter.B = 1;
   shorter.ids.resize(7);
   shorter.mask.resize(7);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "vlq/core/json.hpp"
+#include "vlq/model/qwen2_5_vl.hpp"
 
 namespace vlq::model::testing {
 
@@ -154,6 +155,23 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// Two rows of 7 token ids (< 64, the tiny vocabulary), the second right-padded by 3, with
+// caption-style labels (-100 on the prompt and on padding): the batch most model tests run.
+struct PaddedTextBatch {
+  int64_t B = 2, L = 7;
+  std::vector<int64_t> ids{5, 9, 3, 17, 33, 2, 8, /**/ 11, 4, 60, 7, 0, 0, 0};
+  std::vector<int64_t> mask{1, 1, 1, 1, 1, 1, 1, /**/ 1, 1, 1, 1, 0, 0, 0};
+  std::vector<int64_t> labels{-100, -100, 3, 17, 33, 2, 8, /**/ -100, 4, 60, 7, -100, -100, -100};
+  ModelInputs inputs() const {
+    ModelInputs in;
+    in.batch_size = B;
+    in.seq_len = L;
+    in.input_ids = ids;
+    in.attention_mask = mask;
+    return in;
+  }
 };
 
 }  // namespace vlq::model::testing

@@ -69,9 +69,10 @@ const model::ResidualStream& ModelSubject::stream_at(std::vector<model::Residual
 double ModelSubject::evaluate_batches(model::LinearInterceptor* interceptor, int64_t resume_layer) {
   double nll = 0.0;
   int64_t tokens = 0;
-  for (size_t i = 0; i < eval_.size(); ++i) {
-    const data::Batch& b = eval_[i];
-    const model::ResidualStream* from = resume_layer >= 0 ? &stream_at(eval_streams_, i, b, resume_layer) : nullptr;
+  for (size_t batch = 0; batch < eval_.size(); ++batch) {
+    const data::Batch& b = eval_[batch];
+    const model::ResidualStream* from =
+        resume_layer >= 0 ? &stream_at(eval_streams_, batch, b, resume_layer) : nullptr;
     model::TokenLoss loss = model_.token_loss(inputs_of(b), b.labels, interceptor, from);
     for (size_t i = 0; i < loss.nll.size(); ++i)
       if (loss.scored[i]) {
